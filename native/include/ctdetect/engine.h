@@ -1,0 +1,64 @@
+// The engine: a rule set, a flattener and the chunk processor, reused for a whole search.
+// Not thread-safe: one engine per thread (a search command process uses one).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "ctdetect/detection.h"
+#include "ctdetect/error.h"
+#include "ctdetect/flat_record.h"
+#include "ctdetect/flattener.h"
+#include "ctdetect/path_table.h"
+#include "ctdetect/record_view.h"
+
+namespace ctdetect {
+
+struct ChunkOptions {
+  std::string field = "_raw";    // the column holding the CloudTrail record
+  bool extract = true;           // write the extracted fields
+  bool only_detections = false;  // drop rows without a detection (rows with an error stay)
+};
+
+struct Analysis {
+  std::string error;  // empty, or the cloudtrail_error text
+  std::vector<std::pair<std::string, std::vector<std::string>>> fields;  // first-seen order
+  std::vector<std::string> detections;
+};
+
+class Engine {
+public:
+  static result<std::unique_ptr<Engine>> create(const std::vector<std::string> &conf_paths, const std::string &lookup_dir,
+                                                std::string_view rules);
+
+  std::vector<std::string> detection_ids() const;
+  const std::vector<std::string> &warnings() const { return rules_->warnings(); }
+  const RuleSet &rules() const { return *rules_; }
+
+  Analysis analyze(std::string_view raw);
+
+  // One execute chunk: splunkd's CSV body in, the reply's CSV body out (see docs/engine-contract.md).
+  error_code process_body(std::string_view body, const ChunkOptions &options, std::string &out, std::string &detail);
+
+  // Flattens and evaluates one record into record()/view()/matched(); returns the error text or "".
+  std::string_view run(std::string_view raw);
+  const RecordView &view() const { return view_; }
+  const std::vector<uint32_t> &matched() const { return matched_; }
+  const PathTable &paths() const { return paths_; }
+
+private:
+  Engine() : flattener_(paths_) {}
+
+  PathTable paths_;
+  std::unique_ptr<RuleSet> rules_;
+  Flattener flattener_;
+  FlatRecord record_;
+  RecordView view_;
+  std::vector<uint32_t> matched_;
+  std::string error_text_;
+};
+
+}  // namespace ctdetect

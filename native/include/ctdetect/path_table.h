@@ -1,0 +1,59 @@
+// Interned field names ("requestParameters.ipPermissions.items{}.fromPort" -> a small integer).
+//
+// A CloudTrail corpus has a few hundred distinct field names; interning them once lets the
+// flattener, the conditions and the CSV writer work with integers instead of building strings
+// per event. An id stands for a *name*: a key that itself contains a dot ("a.b") and the path
+// a -> b share one id, exactly as they share one field name in Splunk.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace ctdetect {
+
+using path_id = uint32_t;
+constexpr path_id kRootPath = 0;  // the record itself; it has no name and never holds a value
+
+class PathTable {
+public:
+  PathTable();
+
+  // The id of `parent.key` (or `key` under the root), created on first use.
+  path_id object_child(path_id parent, std::string_view key);
+  // The id of `parent{}`, created on first use.
+  path_id array_child(path_id parent);
+  // The id of a full field name as written in a condition, created on first use.
+  path_id intern(std::string_view full_name);
+
+  const std::string &name(path_id id) const { return names_[id]; }
+  // How many "{}" the name holds: the length of its values' array coordinates.
+  uint32_t array_depth(path_id id) const { return depths_[id]; }
+  size_t size() const { return names_.size(); }
+
+private:
+  struct EdgeKey {
+    path_id parent;
+    std::string_view key;
+    bool operator==(const EdgeKey &other) const { return parent == other.parent && key == other.key; }
+  };
+  struct EdgeHash {
+    size_t operator()(const EdgeKey &k) const noexcept {
+      return std::hash<std::string_view>()(k.key) * 31u + k.parent;
+    }
+  };
+
+  path_id intern_name(std::string name);
+
+  std::vector<std::string> names_;
+  std::vector<uint32_t> depths_;
+  std::vector<path_id> array_children_;              // per id; kRootPath when not created yet
+  std::unordered_map<std::string_view, path_id> by_name_;  // views into key_storage_
+  std::unordered_map<EdgeKey, path_id, EdgeHash> edges_;    // views into key_storage_
+  std::deque<std::string> key_storage_;                      // stable addresses for the views
+};
+
+}  // namespace ctdetect

@@ -1,0 +1,247 @@
+// One protocol v2 execute chunk: decode splunkd's CSV, run every row, encode the reply.
+#include <algorithm>
+#include <unordered_map>
+
+#include "ctdetect/csv.h"
+#include "ctdetect/engine.h"
+
+namespace ctdetect {
+
+namespace {
+
+constexpr std::string_view kMvPrefix = "__mv_";
+const char *const kResultFields[] = {"detection", "detection_title", "mitre_attack_id", "detection_severity",
+                                     "cloudtrail_error"};
+enum ResultField { DETECTION, DETECTION_TITLE, MITRE_ATTACK_ID, DETECTION_SEVERITY, CLOUDTRAIL_ERROR, NUM_RESULT_FIELDS };
+
+constexpr int32_t kUnassigned = -1;
+constexpr int32_t kNeverWritten = -2;
+
+struct Column {
+  std::string name;
+  int32_t input_plain = -1;  // index of the input column, if the input had it
+  int32_t input_mv = -1;     // index of the input's __mv_ twin
+  bool has_twin = true;      // false for an input column that is itself named __mv_*
+};
+
+struct Override {
+  uint32_t column;
+  uint32_t plain_begin, plain_size;
+  uint32_t mv_begin, mv_size;
+};
+
+// Writes values as one plain cell and its __mv_ twin into `arena`: one value -> plain only;
+// several -> joined by \n, and $v1$;$v2$ with $ doubled.
+template <typename Iterator, typename Text>
+Override encode_values(std::string &arena, uint32_t column, Iterator begin, Iterator end, Text text_of) {
+  Override cell{column, static_cast<uint32_t>(arena.size()), 0, 0, 0};
+  size_t count = static_cast<size_t>(end - begin);
+  if (count == 1) {
+    csv_append_cell(arena, text_of(*begin));
+    cell.plain_size = static_cast<uint32_t>(arena.size() - cell.plain_begin);
+    cell.mv_begin = static_cast<uint32_t>(arena.size());
+    return cell;
+  }
+  std::string joined;
+  for (Iterator it = begin; it != end; ++it) {
+    if (it != begin) { joined.push_back('\n'); }
+    joined.append(text_of(*it));
+  }
+  csv_append_cell(arena, joined);
+  cell.plain_size = static_cast<uint32_t>(arena.size() - cell.plain_begin);
+  joined.clear();
+  for (Iterator it = begin; it != end; ++it) {
+    if (it != begin) { joined.push_back(';'); }
+    joined.push_back('$');
+    for (char c : std::string_view(text_of(*it))) {
+      joined.push_back(c);
+      if (c == '$') { joined.push_back('$'); }
+    }
+    joined.push_back('$');
+  }
+  cell.mv_begin = static_cast<uint32_t>(arena.size());
+  csv_append_cell(arena, joined);
+  cell.mv_size = static_cast<uint32_t>(arena.size() - cell.mv_begin);
+  return cell;
+}
+
+}  // namespace
+
+error_code Engine::process_body(std::string_view body, const ChunkOptions &options, std::string &out,
+                                std::string &detail) {
+  out.clear();
+  if (body.empty()) { return error_code::SUCCESS; }
+  CsvReader reader(body);
+  std::vector<std::string_view> cells;
+  std::string scratch;
+  bool has_row = false;
+  if (reader.next_row(cells, has_row) != error_code::SUCCESS) {
+    detail = "unterminated quoted value in the header row";
+    return error_code::CSV_MALFORMED;
+  }
+
+  // Columns: the input's plain columns in order, each paired with its __mv_ twin.
+  std::vector<Column> columns;
+  std::unordered_map<std::string, int32_t> column_by_name;
+  std::vector<std::string> input_names;
+  for (std::string_view cell : cells) { input_names.emplace_back(csv_unquote(cell, scratch)); }
+  std::unordered_map<std::string, int32_t> input_index;
+  for (size_t i = 0; i < input_names.size(); ++i) { input_index.emplace(input_names[i], static_cast<int32_t>(i)); }
+  std::vector<bool> is_twin(input_names.size(), false);
+  for (size_t i = 0; i < input_names.size(); ++i) {
+    const std::string &name = input_names[i];
+    if (name.compare(0, kMvPrefix.size(), kMvPrefix) == 0 && input_index.count(name.substr(kMvPrefix.size())) != 0) {
+      is_twin[i] = true;
+    }
+  }
+  for (size_t i = 0; i < input_names.size(); ++i) {
+    if (is_twin[i] || column_by_name.count(input_names[i]) != 0) { continue; }
+    Column column{input_names[i], static_cast<int32_t>(i), -1, input_names[i].compare(0, kMvPrefix.size(), kMvPrefix) != 0};
+    auto twin = input_index.find(std::string(kMvPrefix) + input_names[i]);
+    if (twin != input_index.end()) { column.input_mv = twin->second; }
+    column_by_name.emplace(input_names[i], static_cast<int32_t>(columns.size()));
+    columns.push_back(std::move(column));
+  }
+  const size_t input_count = input_names.size();
+  auto field_at = input_index.find(options.field);
+  const int32_t field_column = field_at == input_index.end() ? -1 : field_at->second;
+
+  auto column_named = [&](const std::string &name) {
+    auto found = column_by_name.find(name);
+    if (found != column_by_name.end()) { return found->second; }
+    auto index = static_cast<int32_t>(columns.size());
+    columns.push_back(Column{name, -1, -1, true});
+    column_by_name.emplace(name, index);
+    return index;
+  };
+  int32_t result_columns[NUM_RESULT_FIELDS];
+  std::fill(std::begin(result_columns), std::end(result_columns), kUnassigned);
+  auto result_column = [&](ResultField field) {
+    if (result_columns[field] == kUnassigned) { result_columns[field] = column_named(kResultFields[field]); }
+    return static_cast<uint32_t>(result_columns[field]);
+  };
+  // Extracted fields never replace the record's own column, Splunk's internal fields (_time,
+  // _raw, __mv_*...) or the result fields.
+  std::vector<int32_t> path_columns;
+  auto path_column = [&](path_id path) {
+    if (path >= path_columns.size()) { path_columns.resize(paths_.size(), kUnassigned); }
+    int32_t &column = path_columns[path];
+    if (column == kUnassigned) {
+      const std::string &name = paths_.name(path);
+      bool reserved = name.empty() || name[0] == '_' || name == options.field;
+      for (const char *result_name : kResultFields) { reserved = reserved || name == result_name; }
+      column = reserved ? kNeverWritten : column_named(name);
+    }
+    return column;
+  };
+
+  std::vector<std::string_view> kept_cells;  // input_count per kept row
+  std::vector<std::pair<uint32_t, uint32_t>> row_overrides;  // per kept row: [begin, end) in overrides
+  std::vector<Override> overrides;
+  std::string arena;
+  std::vector<std::string_view> texts;
+
+  while (true) {
+    size_t line = reader.line();
+    if (reader.next_row(cells, has_row) != error_code::SUCCESS) {
+      detail = "unterminated quoted value in the row starting on line " + std::to_string(line);
+      return error_code::CSV_MALFORMED;
+    }
+    if (!has_row) { break; }
+    if (cells.size() == 1 && cells[0].empty() && input_count > 1) { continue; }  // blank line
+    std::string_view raw;
+    if (field_column >= 0 && static_cast<size_t>(field_column) < cells.size()) {
+      raw = csv_unquote(cells[static_cast<size_t>(field_column)], scratch);
+    }
+    std::string_view error = run(raw);
+    if (options.only_detections && matched_.empty() && error.empty()) { continue; }
+
+    cells.resize(input_count);
+    kept_cells.insert(kept_cells.end(), cells.begin(), cells.end());
+    auto first_override = static_cast<uint32_t>(overrides.size());
+    if (!error.empty()) {
+      overrides.push_back(encode_values(arena, result_column(CLOUDTRAIL_ERROR), &error, &error + 1,
+                                        [](std::string_view text) { return text; }));
+    } else {
+      if (options.extract) {
+        for (path_id path : view_.fields_in_order()) {
+          int32_t column = path_column(path);
+          if (column < 0) { continue; }
+          auto range = view_.values(path);
+          overrides.push_back(encode_values(arena, static_cast<uint32_t>(column), range.first, range.second,
+                                            [&](uint32_t index) { return record_.values[index].text; }));
+        }
+      }
+      if (!matched_.empty()) {
+        const auto &selected = rules_->selected();
+        auto id_of = [&](uint32_t index) { return std::string_view(selected[index]->id); };
+        auto title_of = [&](uint32_t index) { return std::string_view(selected[index]->title); };
+        overrides.push_back(encode_values(arena, result_column(DETECTION), matched_.begin(), matched_.end(), id_of));
+        overrides.push_back(encode_values(arena, result_column(DETECTION_TITLE), matched_.begin(), matched_.end(), title_of));
+        texts.clear();
+        Severity highest = Severity::informational;
+        for (uint32_t index : matched_) {
+          highest = std::max(highest, selected[index]->severity);
+          for (const std::string &technique : selected[index]->mitre_attack) {
+            if (std::find(texts.begin(), texts.end(), technique) == texts.end()) { texts.emplace_back(technique); }
+          }
+        }
+        overrides.push_back(encode_values(arena, result_column(MITRE_ATTACK_ID), texts.begin(), texts.end(),
+                                          [](std::string_view text) { return text; }));
+        std::string_view severity = severity_name(highest);
+        overrides.push_back(encode_values(arena, result_column(DETECTION_SEVERITY), &severity, &severity + 1,
+                                          [](std::string_view text) { return text; }));
+      }
+    }
+    std::sort(overrides.begin() + first_override, overrides.end(),
+              [](const Override &a, const Override &b) { return a.column < b.column; });
+    row_overrides.emplace_back(first_override, static_cast<uint32_t>(overrides.size()));
+  }
+
+  // Header: plain columns, then the __mv_ twins in the same order.
+  out.reserve(body.size() + arena.size() + row_overrides.size() * columns.size() * 2 + 1024);
+  bool first = true;
+  for (const Column &column : columns) {
+    if (!first) { out.push_back(','); }
+    first = false;
+    csv_append_cell(out, column.name);
+  }
+  for (const Column &column : columns) {
+    if (!column.has_twin) { continue; }
+    out.push_back(',');
+    csv_append_cell(out, std::string(kMvPrefix) + column.name);
+  }
+  out.push_back('\n');
+
+  for (size_t row = 0; row < row_overrides.size(); ++row) {
+    const std::string_view *input = kept_cells.data() + row * input_count;
+    const Override *begin = overrides.data() + row_overrides[row].first;
+    const Override *end = overrides.data() + row_overrides[row].second;
+    const Override *next = begin;
+    for (uint32_t c = 0; c < columns.size(); ++c) {
+      if (c != 0) { out.push_back(','); }
+      if (next != end && next->column == c) {
+        out.append(arena, next->plain_begin, next->plain_size);
+        ++next;
+      } else if (columns[c].input_plain >= 0) {
+        out.append(input[columns[c].input_plain]);
+      }
+    }
+    next = begin;
+    for (uint32_t c = 0; c < columns.size(); ++c) {
+      const Override *own = nullptr;
+      if (next != end && next->column == c) { own = next++; }
+      if (!columns[c].has_twin) { continue; }
+      out.push_back(',');
+      if (own != nullptr) {
+        out.append(arena, own->mv_begin, own->mv_size);
+      } else if (columns[c].input_mv >= 0) {
+        out.append(input[columns[c].input_mv]);
+      }
+    }
+    out.push_back('\n');
+  }
+  return error_code::SUCCESS;
+}
+
+}  // namespace ctdetect

@@ -1,0 +1,171 @@
+#include "ctdetect/flattener.h"
+
+#include <cstring>
+
+namespace ctdetect {
+
+namespace od = simdjson::ondemand;
+
+namespace {
+
+bool is_json_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+// JSON's number grammar: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+// On-Demand only looks at a number's first character when asked for its type, so the literal
+// text we keep is checked here.
+bool is_json_number(std::string_view text) {
+  size_t i = 0, n = text.size();
+  auto digits = [&](size_t &pos) {
+    size_t start = pos;
+    while (pos < n && text[pos] >= '0' && text[pos] <= '9') { ++pos; }
+    return pos > start;
+  };
+  if (i < n && text[i] == '-') { ++i; }
+  if (i < n && text[i] == '0') {
+    ++i;
+  } else if (!digits(i)) {
+    return false;
+  }
+  if (i < n && text[i] == '.') {
+    ++i;
+    if (!digits(i)) { return false; }
+  }
+  if (i < n && (text[i] == 'e' || text[i] == 'E')) {
+    ++i;
+    if (i < n && (text[i] == '+' || text[i] == '-')) { ++i; }
+    if (!digits(i)) { return false; }
+  }
+  return i == n;
+}
+
+// raw_json_token() runs to the next structural character; keep only the token itself.
+std::string_view token_text(std::string_view raw) {
+  size_t end = 0;
+  while (end < raw.size() && !is_json_space(raw[end]) && raw[end] != ',' && raw[end] != ']' && raw[end] != '}') {
+    ++end;
+  }
+  return raw.substr(0, end);
+}
+
+}  // namespace
+
+error_code Flattener::fail(simdjson::error_code error) {
+  detail_.assign(simdjson::error_message(error));
+  return error_code::INVALID_JSON;
+}
+
+error_code Flattener::emit(path_id path, std::string_view text, FlatRecord &out) {
+  out.values.push_back(FlatValue{path, text, static_cast<uint32_t>(out.coords.size()),
+                                 static_cast<uint32_t>(index_stack_.size())});
+  out.coords.insert(out.coords.end(), index_stack_.begin(), index_stack_.end());
+  return error_code::SUCCESS;
+}
+
+error_code Flattener::walk(od::value value, path_id path, FlatRecord &out) {
+  od::json_type type;
+  if (auto err = value.type().get(type)) { return fail(err); }
+  switch (type) {
+  case od::json_type::object: {
+    od::object object;
+    if (auto err = value.get_object().get(object)) { return fail(err); }
+    bool empty = true;
+    for (auto field_result : object) {
+      od::field field;
+      if (auto err = std::move(field_result).get(field)) { return fail(err); }
+      std::string_view key;
+      if (auto err = field.unescaped_key().get(key)) { return fail(err); }
+      empty = false;
+      if (auto err = walk(field.value(), paths_.object_child(path, key), out); err != error_code::SUCCESS) {
+        return err;
+      }
+    }
+    return empty ? emit(path, "{}", out) : error_code::SUCCESS;
+  }
+  case od::json_type::array: {
+    od::array array;
+    if (auto err = value.get_array().get(array)) { return fail(err); }
+    path_id element_path = paths_.array_child(path);
+    index_stack_.push_back(0);
+    for (auto element_result : array) {
+      od::value element;
+      if (auto err = std::move(element_result).get(element)) { return fail(err); }
+      if (auto err = walk(element, element_path, out); err != error_code::SUCCESS) { return err; }
+      ++index_stack_.back();
+    }
+    bool empty = index_stack_.back() == 0;
+    index_stack_.pop_back();
+    return empty ? emit(path, "[]", out) : error_code::SUCCESS;
+  }
+  case od::json_type::string: {
+    std::string_view text;
+    if (auto err = value.get_string().get(text)) { return fail(err); }
+    return emit(path, text, out);
+  }
+  case od::json_type::number: {
+    std::string_view text = token_text(value.raw_json_token());
+    if (!is_json_number(text)) {
+      detail_ = "malformed number '" + std::string(text.substr(0, 40)) + "'";
+      return error_code::INVALID_JSON;
+    }
+    return emit(path, text, out);
+  }
+  case od::json_type::boolean: {
+    bool flag;
+    if (auto err = value.get_bool().get(flag)) { return fail(err); }
+    return emit(path, flag ? "true" : "false", out);
+  }
+  case od::json_type::null: {
+    bool is_null = false;
+    if (auto err = value.is_null().get(is_null)) { return fail(err); }
+    if (!is_null) { return fail(simdjson::N_ATOM_ERROR); }
+    return emit(path, "null", out);
+  }
+  }
+  return fail(simdjson::INCORRECT_TYPE);
+}
+
+error_code Flattener::classify_non_object(std::string_view json) {
+  simdjson::dom::element ignored;
+  if (auto err = validator_.parse(padded_.data(), json.size(), false).get(ignored)) { return fail(err); }
+  detail_.clear();
+  return error_code::NOT_AN_OBJECT;
+}
+
+error_code Flattener::flatten(std::string_view json, FlatRecord &out) {
+  out.clear();
+  index_stack_.clear();
+  detail_.clear();
+  size_t first = 0;
+  while (first < json.size() && is_json_space(json[first])) { ++first; }
+  if (first == json.size()) { return error_code::EMPTY_EVENT; }
+
+  if (padded_.size() < json.size() + simdjson::SIMDJSON_PADDING) { padded_.resize(json.size() + simdjson::SIMDJSON_PADDING); }
+  std::memcpy(padded_.data(), json.data(), json.size());
+  simdjson::padded_string_view input(padded_.data(), json.size(), padded_.size());
+
+  od::document document;
+  if (auto err = parser_.iterate(input).get(document)) { return fail(err); }
+  od::json_type type;
+  if (auto err = document.type().get(type)) { return fail(err); }
+  if (type != od::json_type::object) { return classify_non_object(json); }
+
+  od::object object;
+  if (auto err = document.get_object().get(object)) { return fail(err); }
+  for (auto field_result : object) {
+    od::field field;
+    if (auto err = std::move(field_result).get(field)) { return fail(err); }
+    std::string_view key;
+    if (auto err = field.unescaped_key().get(key)) { return fail(err); }
+    if (auto err = walk(field.value(), paths_.object_child(kRootPath, key), out); err != error_code::SUCCESS) {
+      return err;
+    }
+  }
+  const char *trailing = nullptr;
+  if (!document.current_location().get(trailing)) {
+    detail_ = "unexpected content after the object";
+    return error_code::INVALID_JSON;
+  }
+  return error_code::SUCCESS;
+}
+
+}  // namespace ctdetect
