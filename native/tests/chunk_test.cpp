@@ -1,0 +1,96 @@
+#include <gtest/gtest.h>
+
+#include "ctdetect/engine.h"
+#include "test_support.h"
+
+namespace {
+
+std::string run_chunk(ctdetect::Engine &engine, const std::string &body, ctdetect::ChunkOptions options = {}) {
+  std::string out, detail;
+  EXPECT_EQ(engine.process_body(body, options, out, detail), ctdetect::error_code::SUCCESS) << detail;
+  return out;
+}
+
+const std::string kConf = ctdetect_test::stanza("login", "eventName=ConsoleLogin", "medium") +
+                          ctdetect_test::stanza("root", "userIdentity.type=Root", "critical");
+
+}  // namespace
+
+TEST(Chunk, AddsFieldsAndResultsAndKeepsInputColumns) {
+  auto engine = ctdetect_test::engine_for(kConf);
+  std::string body =
+      "_raw,_time,__mv__raw,__mv__time\n"
+      "\"{\"\"eventName\"\":\"\"ConsoleLogin\"\",\"\"userIdentity\"\":{\"\"type\"\":\"\"Root\"\"},\"\"r\"\":[\"\"a$\"\",\"\"b\"\"]}\",1.5,,\n"
+      "\"{\"\"eventName\"\":\"\"Other\"\"}\",2,,\n";
+  EXPECT_EQ(run_chunk(*engine, body),
+            "_raw,_time,eventName,userIdentity.type,r{},detection,detection_title,mitre_attack_id,detection_severity,"
+            "__mv__raw,__mv__time,__mv_eventName,__mv_userIdentity.type,__mv_r{},__mv_detection,__mv_detection_title,"
+            "__mv_mitre_attack_id,__mv_detection_severity\n"
+            "\"{\"\"eventName\"\":\"\"ConsoleLogin\"\",\"\"userIdentity\"\":{\"\"type\"\":\"\"Root\"\"},\"\"r\"\":[\"\"a$\"\",\"\"b\"\"]}\","
+            "1.5,ConsoleLogin,Root,\"a$\nb\",\"login\nroot\",\"Title of login\nTitle of root\",T1078.004,critical,"
+            ",,,,$a$$$;$b$,$login$;$root$,$Title of login$;$Title of root$,,\n"
+            "\"{\"\"eventName\"\":\"\"Other\"\"}\",2,Other,,,,,,,,,,,,,,,\n");
+}
+
+TEST(Chunk, BadEventsPassThroughWithAnError) {
+  auto engine = ctdetect_test::engine_for(kConf);
+  std::string out = run_chunk(*engine, "_raw,host\nnot json,h1\n,h2\n\"[1]\",h3\n");
+  EXPECT_EQ(out,
+            "_raw,host,cloudtrail_error,__mv__raw,__mv_host,__mv_cloudtrail_error\n"
+            "not json,h1,invalid JSON: Problem while parsing an atom starting with the letter 'n',,,\n"
+            ",h2,empty event,,,\n"
+            "\"[1]\",h3,not a JSON object,,,\n");
+}
+
+TEST(Chunk, OnlyDetectionsKeepsErrorsAndExtractFalseWritesNoFields) {
+  auto engine = ctdetect_test::engine_for(kConf);
+  ctdetect::ChunkOptions options;
+  options.only_detections = true;
+  options.extract = false;
+  std::string out = run_chunk(*engine,
+                              "_raw\n\"{\"\"eventName\"\":\"\"Other\"\"}\"\n\"{\"\"eventName\"\":\"\"ConsoleLogin\"\"}\"\nnot json\n", options);
+  EXPECT_EQ(out,
+            "_raw,detection,detection_title,mitre_attack_id,detection_severity,cloudtrail_error,"
+            "__mv__raw,__mv_detection,__mv_detection_title,__mv_mitre_attack_id,__mv_detection_severity,__mv_cloudtrail_error\n"
+            "\"{\"\"eventName\"\":\"\"ConsoleLogin\"\"}\",login,Title of login,T1078.004,medium,,,,,,,\n"
+            "not json,,,,,invalid JSON: Problem while parsing an atom starting with the letter 'n',,,,,,\n");
+  EXPECT_EQ(run_chunk(*engine, "_raw\n\"{\"\"eventName\"\":\"\"Other\"\"}\"\n", options), "_raw,__mv__raw\n");
+}
+
+TEST(Chunk, ExtractedFieldsReplaceInputColumnsOnlyWhereProduced) {
+  auto engine = ctdetect_test::engine_for(kConf);
+  std::string out = run_chunk(*engine,
+                              "_raw,eventName,__mv_eventName,_time\n"
+                              "\"{\"\"eventName\"\":\"\"ConsoleLogin\"\",\"\"_time\"\":\"\"evil\"\",\"\"detection\"\":\"\"fake\"\"}\",\"a\nb\",$a$;$b$,1\n"
+                              "\"{}\",kept,,2\n");
+  EXPECT_EQ(out,
+            "_raw,eventName,_time,detection,detection_title,mitre_attack_id,detection_severity,"
+            "__mv__raw,__mv_eventName,__mv__time,__mv_detection,__mv_detection_title,__mv_mitre_attack_id,__mv_detection_severity\n"
+            "\"{\"\"eventName\"\":\"\"ConsoleLogin\"\",\"\"_time\"\":\"\"evil\"\",\"\"detection\"\":\"\"fake\"\"}\",ConsoleLogin,1,"
+            "login,Title of login,T1078.004,medium,,,,,,,\n"
+            "\"{}\",kept,2,,,,,,,,,,,\n");
+}
+
+TEST(Chunk, FieldOptionAndMissingColumn) {
+  auto engine = ctdetect_test::engine_for(kConf);
+  ctdetect::ChunkOptions options;
+  options.field = "json";
+  EXPECT_EQ(run_chunk(*engine, "json\n\"{\"\"eventName\"\":\"\"ConsoleLogin\"\"}\"\n", options).substr(0, 17), "json,eventName,de");
+  std::string out = run_chunk(*engine, "other\nx\n", options);
+  EXPECT_EQ(out, "other,cloudtrail_error,__mv_other,__mv_cloudtrail_error\nx,empty event,,\n");
+}
+
+TEST(Chunk, EmptyBodyAndMalformedCsv) {
+  auto engine = ctdetect_test::engine_for(kConf);
+  EXPECT_EQ(run_chunk(*engine, ""), "");
+  EXPECT_EQ(run_chunk(*engine, "_raw\n"), "_raw,__mv__raw\n");
+  std::string out, detail;
+  EXPECT_EQ(engine->process_body("_raw\n\"unterminated\n", {}, out, detail), ctdetect::error_code::CSV_MALFORMED);
+  EXPECT_EQ(detail, "unterminated quoted value in the row starting on line 2");
+}
+
+TEST(Chunk, CrLfLineEndsAndNonAscii) {
+  auto engine = ctdetect_test::engine_for(kConf);
+  std::string out = run_chunk(*engine, "_raw\r\n\"{\"\"eventName\"\":\"\"ConsoleLogin\"\",\"\"u\"\":\"\"Jos\xC3\xA9 \xF0\x9F\x98\x80\"\"}\"\r\n");
+  EXPECT_NE(out.find(",Jos\xC3\xA9 \xF0\x9F\x98\x80,"), std::string::npos) << out;
+}
