@@ -103,6 +103,7 @@ error_code Engine::process_body(std::string_view body, const ChunkOptions &optio
     columns.push_back(std::move(column));
   }
   const size_t input_count = input_names.size();
+  const size_t first_new_column = columns.size();
   auto field_at = input_index.find(options.field);
   const int32_t field_column = field_at == input_index.end() ? -1 : field_at->second;
 
@@ -213,24 +214,39 @@ error_code Engine::process_body(std::string_view body, const ChunkOptions &optio
   }
   out.push_back('\n');
 
+  // Rows: the input's columns cell by cell, then the new columns, which are sparse (a chunk of
+  // varied events has hundreds of fields, each row a few dozen): runs of empty cells are
+  // written as runs of separators.
+  const auto input_columns = static_cast<uint32_t>(first_new_column);
+  const auto column_count = static_cast<uint32_t>(columns.size());
+  auto append_separators = [&out](size_t count) { out.append(count, ','); };
   for (size_t row = 0; row < row_overrides.size(); ++row) {
     const std::string_view *input = kept_cells.data() + row * input_count;
     const Override *begin = overrides.data() + row_overrides[row].first;
     const Override *end = overrides.data() + row_overrides[row].second;
     const Override *next = begin;
-    for (uint32_t c = 0; c < columns.size(); ++c) {
+    for (uint32_t c = 0; c < input_columns; ++c) {
       if (c != 0) { out.push_back(','); }
       if (next != end && next->column == c) {
         out.append(arena, next->plain_begin, next->plain_size);
         ++next;
-      } else if (columns[c].input_plain >= 0) {
+      } else {
         out.append(input[columns[c].input_plain]);
       }
     }
+    const Override *first_new = next;
+    uint32_t position = input_columns;
+    for (; next != end; ++next) {
+      append_separators(next->column - position + 1);
+      out.append(arena, next->plain_begin, next->plain_size);
+      position = next->column + 1;
+    }
+    append_separators(column_count - position);
+
     next = begin;
-    for (uint32_t c = 0; c < columns.size(); ++c) {
+    for (uint32_t c = 0; c < input_columns; ++c) {
       const Override *own = nullptr;
-      if (next != end && next->column == c) { own = next++; }
+      if (next != first_new && next->column == c) { own = next++; }
       if (!columns[c].has_twin) { continue; }
       out.push_back(',');
       if (own != nullptr) {
@@ -239,6 +255,13 @@ error_code Engine::process_body(std::string_view body, const ChunkOptions &optio
         out.append(input[columns[c].input_mv]);
       }
     }
+    position = input_columns;
+    for (next = first_new; next != end; ++next) {
+      append_separators(next->column - position + 1);
+      out.append(arena, next->mv_begin, next->mv_size);
+      position = next->column + 1;
+    }
+    append_separators(column_count - position);
     out.push_back('\n');
   }
   return error_code::SUCCESS;
