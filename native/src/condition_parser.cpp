@@ -200,8 +200,8 @@ private:
       node->field = field;
       while (true) {
         node->patterns.push_back(parse_value("a value in the IN list"));
-        if (peek().kind == Tok::COMMA) { take(); }
         if (peek().kind == Tok::RPAREN) { break; }
+        expect(Tok::COMMA, "',' or ')' in the IN list");
       }
       take();
       return node;
@@ -212,7 +212,8 @@ private:
                            describe(op)};
     }
     std::string op_text = take().text;
-    if (op_text == "=" || op_text == "==" || op_text == "!=") {
+    if (op_text == "==") { throw ParseError{op.offset, "'==' is not an operator here; use '='"}; }
+    if (op_text == "=" || op_text == "!=") {
       auto node = make(op_text == "!=" ? NodeKind::NOT_EQUALS : NodeKind::EQUALS);
       node->field = field;
       node->patterns.push_back(parse_value(("a value after '" + op_text + "'").c_str()));

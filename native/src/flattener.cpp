@@ -62,6 +62,18 @@ error_code Flattener::emit(path_id path, std::string_view text, FlatRecord &out)
 }
 
 error_code Flattener::walk(od::value value, path_id path, FlatRecord &out) {
+  // On-Demand does not bound nesting by itself, and this walk recurses: refuse what DOM parsing
+  // would refuse (simdjson's default maximum depth) before the stack does.
+  if (++depth_ > kMaxDepth) {
+    detail_ = "more than " + std::to_string(kMaxDepth) + " nested arrays and objects";
+    return error_code::INVALID_JSON;
+  }
+  error_code result = walk_value(value, path, out);
+  --depth_;
+  return result;
+}
+
+error_code Flattener::walk_value(od::value value, path_id path, FlatRecord &out) {
   od::json_type type;
   if (auto err = value.type().get(type)) { return fail(err); }
   switch (type) {
@@ -135,6 +147,7 @@ error_code Flattener::flatten(std::string_view json, FlatRecord &out) {
   out.clear();
   index_stack_.clear();
   detail_.clear();
+  depth_ = 0;  // scalars count as a level, the record object does not: 1024 levels of nesting in all
   size_t first = 0;
   while (first < json.size() && is_json_space(json[first])) { ++first; }
   if (first == json.size()) { return error_code::EMPTY_EVENT; }

@@ -91,3 +91,16 @@ TEST(Flatten, ParserIsReusedAcrossRecordsOfAnySize) {
   EXPECT_EQ(record.values.size(), 1u);
   EXPECT_EQ(record.values[0].text, "2");
 }
+
+TEST(Flatten, DeepNestingIsAnErrorNotACrash) {
+  ctdetect::PathTable paths;
+  ctdetect::Flattener flattener(paths);
+  ctdetect::FlatRecord record;
+  std::string deep = "{\"a\":" + std::string(100000, '[') + std::string(100000, ']') + "}";
+  EXPECT_EQ(flattener.flatten(deep, record), error_code::INVALID_JSON);
+  EXPECT_EQ(flattener.detail(), "more than 1024 nested arrays and objects");
+  std::string fits = "{\"a\":" + std::string(1022, '[') + "1" + std::string(1022, ']') + "}";
+  EXPECT_EQ(flattener.flatten(fits, record), error_code::SUCCESS) << flattener.detail();
+  std::string over = "{\"a\":" + std::string(1024, '[') + "1" + std::string(1024, ']') + "}";
+  EXPECT_EQ(flattener.flatten(over, record), error_code::INVALID_JSON);
+}

@@ -122,3 +122,14 @@ def test_errors_agree(engines, raw, expected):
         result = engine.analyze(raw)
         assert result["error"].startswith(expected), (engine, result["error"])
         assert result["fields"] == [] and result["detections"] == []
+
+
+@pytest.mark.parametrize("depth,readable", [(1023, True), (1024, False), (100000, False)])
+def test_nesting_limit_agrees(engines, depth, readable):
+    raw = '{"a":' + "[" * depth + "1" + "]" * depth + "}"
+    for engine in engines:
+        error = engine.analyze(raw)["error"]
+        if readable:
+            assert error is None
+        else:
+            assert error == "invalid JSON: more than 1024 nested arrays and objects"

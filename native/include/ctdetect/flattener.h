@@ -24,6 +24,7 @@ public:
 
 private:
   error_code walk(simdjson::ondemand::value value, path_id path, FlatRecord &out);
+  error_code walk_value(simdjson::ondemand::value value, path_id path, FlatRecord &out);
   error_code emit(path_id path, std::string_view text, FlatRecord &out);
   error_code fail(simdjson::error_code error);
   error_code classify_non_object(std::string_view json);
@@ -34,6 +35,8 @@ private:
   std::string padded_;               // the record copied with SIMDJSON_PADDING after it
   std::vector<uint32_t> index_stack_;
   std::string detail_;
+  size_t depth_ = 0;
+  static constexpr size_t kMaxDepth = simdjson::DEFAULT_MAX_DEPTH;
 };
 
 }  // namespace ctdetect
