@@ -24,46 +24,49 @@ struct Column {
   bool has_twin = true;      // false for an input column that is itself named __mv_*
 };
 
-struct Override {
-  uint32_t column;
-  uint32_t plain_begin, plain_size;
-  uint32_t mv_begin, mv_size;
-};
-
 // Writes values as one plain cell and its __mv_ twin into `arena`: one value -> plain only;
 // several -> joined by \n, and $v1$;$v2$ with $ doubled.
 template <typename Iterator, typename Text>
-Override encode_values(std::string &arena, uint32_t column, Iterator begin, Iterator end, Text text_of) {
-  Override cell{column, static_cast<uint32_t>(arena.size()), 0, 0, 0};
-  size_t count = static_cast<size_t>(end - begin);
-  if (count == 1) {
+ChunkOverride encode_values(std::string &arena, std::string &joined, uint32_t column, Iterator begin, Iterator end,
+                            Text text_of) {
+  ChunkOverride cell{column, arena.size(), 0, 0, 0};
+  if (end - begin == 1) {
     csv_append_cell(arena, text_of(*begin));
-    cell.plain_size = static_cast<uint32_t>(arena.size() - cell.plain_begin);
-    cell.mv_begin = static_cast<uint32_t>(arena.size());
+    cell.plain_size = arena.size() - cell.plain_begin;
+    cell.mv_begin = arena.size();
     return cell;
   }
-  std::string joined;
+  joined.clear();
   for (Iterator it = begin; it != end; ++it) {
     if (it != begin) { joined.push_back('\n'); }
     joined.append(text_of(*it));
   }
   csv_append_cell(arena, joined);
-  cell.plain_size = static_cast<uint32_t>(arena.size() - cell.plain_begin);
+  cell.plain_size = arena.size() - cell.plain_begin;
   joined.clear();
   for (Iterator it = begin; it != end; ++it) {
     if (it != begin) { joined.push_back(';'); }
     joined.push_back('$');
-    for (char c : std::string_view(text_of(*it))) {
-      joined.push_back(c);
-      if (c == '$') { joined.push_back('$'); }
+    std::string_view text = text_of(*it);
+    for (size_t start = 0;;) {
+      size_t dollar = text.find('$', start);
+      if (dollar == std::string_view::npos) {
+        joined.append(text.substr(start));
+        break;
+      }
+      joined.append(text.substr(start, dollar + 1 - start));
+      joined.push_back('$');
+      start = dollar + 1;
     }
     joined.push_back('$');
   }
-  cell.mv_begin = static_cast<uint32_t>(arena.size());
+  cell.mv_begin = arena.size();
   csv_append_cell(arena, joined);
-  cell.mv_size = static_cast<uint32_t>(arena.size() - cell.mv_begin);
+  cell.mv_size = arena.size() - cell.mv_begin;
   return cell;
 }
+
+std::string_view as_text(std::string_view text) { return text; }
 
 }  // namespace
 
@@ -71,9 +74,9 @@ error_code Engine::process_body(std::string_view body, const ChunkOptions &optio
                                 std::string &detail) {
   out.clear();
   if (body.empty()) { return error_code::SUCCESS; }
+  ChunkMemory &memory = *chunk_;
+  std::vector<std::string_view> &cells = memory.cells;
   CsvReader reader(body);
-  std::vector<std::string_view> cells;
-  std::string scratch;
   bool has_row = false;
   if (reader.next_row(cells, has_row) != error_code::SUCCESS) {
     detail = "unterminated quoted value in the header row";
@@ -84,7 +87,7 @@ error_code Engine::process_body(std::string_view body, const ChunkOptions &optio
   std::vector<Column> columns;
   std::unordered_map<std::string, int32_t> column_by_name;
   std::vector<std::string> input_names;
-  for (std::string_view cell : cells) { input_names.emplace_back(csv_unquote(cell, scratch)); }
+  for (std::string_view cell : cells) { input_names.emplace_back(csv_unquote(cell, memory.scratch)); }
   std::unordered_map<std::string, int32_t> input_index;
   for (size_t i = 0; i < input_names.size(); ++i) { input_index.emplace(input_names[i], static_cast<int32_t>(i)); }
   std::vector<bool> is_twin(input_names.size(), false);
@@ -103,7 +106,7 @@ error_code Engine::process_body(std::string_view body, const ChunkOptions &optio
     columns.push_back(std::move(column));
   }
   const size_t input_count = input_names.size();
-  const size_t first_new_column = columns.size();
+  const auto input_columns = static_cast<uint32_t>(columns.size());
   auto field_at = input_index.find(options.field);
   const int32_t field_column = field_at == input_index.end() ? -1 : field_at->second;
 
@@ -123,7 +126,8 @@ error_code Engine::process_body(std::string_view body, const ChunkOptions &optio
   };
   // Extracted fields never replace the record's own column, Splunk's internal fields (_time,
   // _raw, __mv_*...) or the result fields.
-  std::vector<int32_t> path_columns;
+  std::vector<int32_t> &path_columns = memory.path_columns;
+  path_columns.assign(paths_.size(), kUnassigned);
   auto path_column = [&](path_id path) {
     if (path >= path_columns.size()) { path_columns.resize(paths_.size(), kUnassigned); }
     int32_t &column = path_columns[path];
@@ -136,40 +140,43 @@ error_code Engine::process_body(std::string_view body, const ChunkOptions &optio
     return column;
   };
 
-  std::vector<std::string_view> kept_cells;  // input_count per kept row
-  std::vector<std::pair<uint32_t, uint32_t>> row_overrides;  // per kept row: [begin, end) in overrides
-  std::vector<Override> overrides;
-  std::string arena;
-  std::vector<std::string_view> texts;
+  std::vector<std::string_view> &kept_cells = memory.kept_cells;  // input_count per kept row
+  std::vector<std::pair<size_t, size_t>> &row_overrides = memory.row_overrides;  // [begin, end) in overrides
+  std::vector<ChunkOverride> &overrides = memory.overrides;
+  std::string &arena = memory.arena;
+  kept_cells.clear();
+  row_overrides.clear();
+  overrides.clear();
+  arena.clear();
 
   while (true) {
-    size_t line = reader.line();
+    size_t row_start = reader.offset();
     if (reader.next_row(cells, has_row) != error_code::SUCCESS) {
-      detail = "unterminated quoted value in the row starting on line " + std::to_string(line);
+      detail = "unterminated quoted value in the row starting on line " + std::to_string(reader.line_at(row_start));
       return error_code::CSV_MALFORMED;
     }
     if (!has_row) { break; }
     if (cells.size() == 1 && cells[0].empty() && input_count > 1) { continue; }  // blank line
-    std::string_view raw;
     if (field_column >= 0 && static_cast<size_t>(field_column) < cells.size()) {
-      raw = csv_unquote(cells[static_cast<size_t>(field_column)], scratch);
+      flattener_.load_csv_cell(cells[static_cast<size_t>(field_column)]);
+    } else {
+      flattener_.load(std::string_view());
     }
-    std::string_view error = run(raw);
+    std::string_view error = run_loaded(options.extract);
     if (options.only_detections && matched_.empty() && error.empty()) { continue; }
 
     cells.resize(input_count);
     kept_cells.insert(kept_cells.end(), cells.begin(), cells.end());
-    auto first_override = static_cast<uint32_t>(overrides.size());
+    size_t first_override = overrides.size();
     if (!error.empty()) {
-      overrides.push_back(encode_values(arena, result_column(CLOUDTRAIL_ERROR), &error, &error + 1,
-                                        [](std::string_view text) { return text; }));
+      overrides.push_back(encode_values(arena, memory.joined, result_column(CLOUDTRAIL_ERROR), &error, &error + 1, as_text));
     } else {
       if (options.extract) {
         for (path_id path : view_.fields_in_order()) {
           int32_t column = path_column(path);
           if (column < 0) { continue; }
           auto range = view_.values(path);
-          overrides.push_back(encode_values(arena, static_cast<uint32_t>(column), range.first, range.second,
+          overrides.push_back(encode_values(arena, memory.joined, static_cast<uint32_t>(column), range.first, range.second,
                                             [&](uint32_t index) { return record_.values[index].text; }));
         }
       }
@@ -177,8 +184,10 @@ error_code Engine::process_body(std::string_view body, const ChunkOptions &optio
         const auto &selected = rules_->selected();
         auto id_of = [&](uint32_t index) { return std::string_view(selected[index]->id); };
         auto title_of = [&](uint32_t index) { return std::string_view(selected[index]->title); };
-        overrides.push_back(encode_values(arena, result_column(DETECTION), matched_.begin(), matched_.end(), id_of));
-        overrides.push_back(encode_values(arena, result_column(DETECTION_TITLE), matched_.begin(), matched_.end(), title_of));
+        overrides.push_back(encode_values(arena, memory.joined, result_column(DETECTION), matched_.begin(), matched_.end(), id_of));
+        overrides.push_back(
+            encode_values(arena, memory.joined, result_column(DETECTION_TITLE), matched_.begin(), matched_.end(), title_of));
+        std::vector<std::string_view> &texts = memory.texts;
         texts.clear();
         Severity highest = Severity::informational;
         for (uint32_t index : matched_) {
@@ -187,16 +196,15 @@ error_code Engine::process_body(std::string_view body, const ChunkOptions &optio
             if (std::find(texts.begin(), texts.end(), technique) == texts.end()) { texts.emplace_back(technique); }
           }
         }
-        overrides.push_back(encode_values(arena, result_column(MITRE_ATTACK_ID), texts.begin(), texts.end(),
-                                          [](std::string_view text) { return text; }));
+        overrides.push_back(encode_values(arena, memory.joined, result_column(MITRE_ATTACK_ID), texts.begin(), texts.end(), as_text));
         std::string_view severity = severity_name(highest);
-        overrides.push_back(encode_values(arena, result_column(DETECTION_SEVERITY), &severity, &severity + 1,
-                                          [](std::string_view text) { return text; }));
+        overrides.push_back(
+            encode_values(arena, memory.joined, result_column(DETECTION_SEVERITY), &severity, &severity + 1, as_text));
       }
     }
-    std::sort(overrides.begin() + first_override, overrides.end(),
-              [](const Override &a, const Override &b) { return a.column < b.column; });
-    row_overrides.emplace_back(first_override, static_cast<uint32_t>(overrides.size()));
+    std::sort(overrides.begin() + static_cast<std::ptrdiff_t>(first_override), overrides.end(),
+              [](const ChunkOverride &a, const ChunkOverride &b) { return a.column < b.column; });
+    row_overrides.emplace_back(first_override, overrides.size());
   }
 
   // Header: plain columns, then the __mv_ twins in the same order.
@@ -214,17 +222,16 @@ error_code Engine::process_body(std::string_view body, const ChunkOptions &optio
   }
   out.push_back('\n');
 
-  // Rows: the input's columns cell by cell, then the new columns, which are sparse (a chunk of
-  // varied events has hundreds of fields, each row a few dozen): runs of empty cells are
-  // written as runs of separators.
-  const auto input_columns = static_cast<uint32_t>(first_new_column);
+  // Rows: the input's columns cell by cell (copied verbatim, quoting included), then the new
+  // columns, which are sparse (a chunk of varied events has hundreds of fields, each row a few
+  // dozen): runs of empty cells are written as runs of separators.
   const auto column_count = static_cast<uint32_t>(columns.size());
   auto append_separators = [&out](size_t count) { out.append(count, ','); };
   for (size_t row = 0; row < row_overrides.size(); ++row) {
     const std::string_view *input = kept_cells.data() + row * input_count;
-    const Override *begin = overrides.data() + row_overrides[row].first;
-    const Override *end = overrides.data() + row_overrides[row].second;
-    const Override *next = begin;
+    const ChunkOverride *begin = overrides.data() + row_overrides[row].first;
+    const ChunkOverride *end = overrides.data() + row_overrides[row].second;
+    const ChunkOverride *next = begin;
     for (uint32_t c = 0; c < input_columns; ++c) {
       if (c != 0) { out.push_back(','); }
       if (next != end && next->column == c) {
@@ -234,7 +241,7 @@ error_code Engine::process_body(std::string_view body, const ChunkOptions &optio
         out.append(input[columns[c].input_plain]);
       }
     }
-    const Override *first_new = next;
+    const ChunkOverride *first_new = next;
     uint32_t position = input_columns;
     for (; next != end; ++next) {
       append_separators(next->column - position + 1);
@@ -245,7 +252,7 @@ error_code Engine::process_body(std::string_view body, const ChunkOptions &optio
 
     next = begin;
     for (uint32_t c = 0; c < input_columns; ++c) {
-      const Override *own = nullptr;
+      const ChunkOverride *own = nullptr;
       if (next != first_new && next->column == c) { own = next++; }
       if (!columns[c].has_twin) { continue; }
       out.push_back(',');

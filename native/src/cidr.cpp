@@ -101,9 +101,10 @@ error_code load_cidr_lookup(const std::string &path, CidrSet &out, std::vector<s
     return error_code::LOOKUP_INVALID;
   }
   while (true) {
-    size_t line = reader.line();
+    size_t row_start = reader.offset();
+    auto line = [&] { return reader.line_at(row_start); };
     if (reader.next_row(cells, has_row) != error_code::SUCCESS) {
-      warnings.push_back(path + " line " + std::to_string(line) + ": unterminated quoted value; rest of file ignored");
+      warnings.push_back(path + " line " + std::to_string(line()) + ": unterminated quoted value; rest of file ignored");
       break;
     }
     if (!has_row) { break; }
@@ -114,7 +115,7 @@ error_code load_cidr_lookup(const std::string &path, CidrSet &out, std::vector<s
     value = begin == std::string::npos ? std::string() : value.substr(begin, end - begin + 1);
     CidrRange range;
     if (!parse_cidr(value, range)) {
-      warnings.push_back(path + " line " + std::to_string(line) + ": '" + value +
+      warnings.push_back(path + " line " + std::to_string(line()) + ": '" + value +
                          "' is not an IP address or CIDR range; row ignored");
       continue;
     }

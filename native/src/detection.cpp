@@ -218,21 +218,28 @@ void RuleSet::build_dispatch() {
   }
 }
 
-const std::vector<uint32_t> &RuleSet::candidates(const RecordView &view) const {
-  auto values = view.values(event_name_path_);
-  if (values.second - values.first != 1) {
-    // No eventName: only unindexed conditions can match. Several (duplicate keys): check all.
-    return values.first == values.second ? unindexed_ : all_;
-  }
-  std::string_view name = view.record().values[*values.first].text;
-  lowered_.assign(name);
+const std::vector<uint32_t> &RuleSet::candidates_for(std::string_view event_name) const {
+  if (event_name.empty() || by_event_.empty()) { return unindexed_; }
+  lowered_.assign(event_name);
   for (char &c : lowered_) { c = ascii_lower(c); }
   auto found = by_event_.find(lowered_);
   return found == by_event_.end() ? unindexed_ : found->second;
 }
 
+const std::vector<uint32_t> &RuleSet::candidates(const RecordView &view) const {
+  auto values = view.values(event_name_path_);
+  if (values.second - values.first > 1) { return all_; }  // duplicate eventName keys: check all
+  if (values.first == values.second) { return unindexed_; }
+  return candidates_for(view.record().values[*values.first].text);
+}
+
 void RuleSet::evaluate(const RecordView &view, std::vector<uint32_t> &matched) const {
-  for (uint32_t index : candidates(view)) {
+  evaluate(view, candidates(view), matched);
+}
+
+void RuleSet::evaluate(const RecordView &view, const std::vector<uint32_t> &candidates,
+                       std::vector<uint32_t> &matched) const {
+  for (uint32_t index : candidates) {
     if (evaluate_condition(*selected_[index]->condition, view, Scope{})) { matched.push_back(index); }
   }
 }

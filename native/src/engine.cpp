@@ -5,6 +5,7 @@ namespace ctdetect {
 result<std::unique_ptr<Engine>> Engine::create(const std::vector<std::string> &conf_paths, const std::string &lookup_dir,
                                                std::string_view rules) {
   std::unique_ptr<Engine> engine(new Engine());
+  engine->chunk_ = std::make_unique<ChunkMemory>();
   auto rule_set = RuleSet::load(conf_paths, lookup_dir, rules, engine->paths_);
   if (!rule_set) { return {rule_set.error(), rule_set.detail()}; }
   engine->rules_ = std::move(rule_set).value();
@@ -18,16 +19,42 @@ std::vector<std::string> Engine::detection_ids() const {
 }
 
 std::string_view Engine::run(std::string_view raw) {
+  flattener_.load(raw);
+  return run_loaded(true);
+}
+
+std::string_view Engine::run_loaded(bool need_fields) {
   matched_.clear();
   error_text_.clear();
-  error_code error = flattener_.flatten(raw, record_);
+  const std::vector<uint32_t> *candidates = nullptr;
+  error_code error = error_code::SUCCESS;
+  if (!need_fields) {
+    std::string_view event_name;
+    bool decided = true;
+    error = flattener_.probe("eventName", event_name, decided);
+    if (error == error_code::SUCCESS && decided) {
+      candidates = &rules_->candidates_for(event_name);
+      if (candidates->empty()) {
+        record_.clear();
+        view_.build(record_, paths_.size());
+        return error_text_;
+      }
+    }
+  }
+  if (error == error_code::SUCCESS) { error = flattener_.flatten(record_); }
   if (error != error_code::SUCCESS) {
     record_.clear();
     error_text_ = error_message(error);
     if (error == error_code::INVALID_JSON) { error_text_ += ": " + flattener_.detail(); }
   }
   view_.build(record_, paths_.size());
-  if (error == error_code::SUCCESS) { rules_->evaluate(view_, matched_); }
+  if (error == error_code::SUCCESS) {
+    if (candidates != nullptr) {
+      rules_->evaluate(view_, *candidates, matched_);
+    } else {
+      rules_->evaluate(view_, matched_);
+    }
+  }
   return error_text_;
 }
 

@@ -1,6 +1,9 @@
 #include "ctdetect/flattener.h"
 
+#include <algorithm>
 #include <cstring>
+
+#include "ctdetect/csv.h"
 
 namespace ctdetect {
 
@@ -136,31 +139,87 @@ error_code Flattener::walk_value(od::value value, path_id path, FlatRecord &out)
   return fail(simdjson::INCORRECT_TYPE);
 }
 
-error_code Flattener::classify_non_object(std::string_view json) {
+char *Flattener::reserve(size_t size) {
+  if (capacity_ < size + simdjson::SIMDJSON_PADDING) {
+    capacity_ = std::max(size + simdjson::SIMDJSON_PADDING, capacity_ * 2);
+    padded_.reset(new char[capacity_]);
+  }
+  return padded_.get();
+}
+
+void Flattener::load(std::string_view json) {
+  char *buffer = reserve(json.size());
+  if (!json.empty()) { std::memcpy(buffer, json.data(), json.size()); }
+  size_ = json.size();
+}
+
+void Flattener::load_csv_cell(std::string_view raw_cell) {
+  // The value is never longer than its raw cell: unquote straight into the padded buffer.
+  size_ = csv_unquote_into(raw_cell, reserve(raw_cell.size()));
+}
+
+bool Flattener::loaded_is_blank() const {
+  for (size_t i = 0; i < size_; ++i) {
+    if (!is_json_space(padded_[i])) { return false; }
+  }
+  return true;
+}
+
+error_code Flattener::classify_non_object() {
   simdjson::dom::element ignored;
-  if (auto err = validator_.parse(padded_.data(), json.size(), false).get(ignored)) { return fail(err); }
+  if (auto err = validator_.parse(padded_.get(), size_, false).get(ignored)) { return fail(err); }
   detail_.clear();
   return error_code::NOT_AN_OBJECT;
 }
 
-error_code Flattener::flatten(std::string_view json, FlatRecord &out) {
+error_code Flattener::probe(std::string_view key, std::string_view &value, bool &decided) {
+  value = {};
+  decided = true;
+  detail_.clear();
+  if (loaded_is_blank()) { return error_code::EMPTY_EVENT; }
+  simdjson::dom::element root;
+  if (auto err = validator_.parse(padded_.get(), size_, false).get(root)) {
+    if (err == simdjson::DEPTH_ERROR) {
+      detail_ = "more than " + std::to_string(kMaxDepth) + " nested arrays and objects";
+      return error_code::INVALID_JSON;
+    }
+    if (err == simdjson::NUMBER_ERROR || err == simdjson::NUMBER_OUT_OF_RANGE) {
+      // DOM parsing refuses numbers beyond 64-bit integers and doubles; the record may still be
+      // valid JSON, which flatten() keeps as text. Let it decide.
+      decided = false;
+      return error_code::SUCCESS;
+    }
+    return fail(err);
+  }
+  simdjson::dom::object object;
+  if (root.get_object().get(object)) { return error_code::NOT_AN_OBJECT; }
+  bool seen = false;
+  for (auto field : object) {
+    if (field.key != key) { continue; }
+    std::string_view text;
+    if (seen || field.value.get_string().get(text)) {
+      decided = false;  // a repeated key or a non-string value: flatten() has the full picture
+      return error_code::SUCCESS;
+    }
+    value = text;
+    seen = true;
+  }
+  return error_code::SUCCESS;
+}
+
+error_code Flattener::flatten(FlatRecord &out) {
   out.clear();
   index_stack_.clear();
   detail_.clear();
   depth_ = 0;  // scalars count as a level, the record object does not: 1024 levels of nesting in all
-  size_t first = 0;
-  while (first < json.size() && is_json_space(json[first])) { ++first; }
-  if (first == json.size()) { return error_code::EMPTY_EVENT; }
-
-  if (padded_.size() < json.size() + simdjson::SIMDJSON_PADDING) { padded_.resize(json.size() + simdjson::SIMDJSON_PADDING); }
-  std::memcpy(padded_.data(), json.data(), json.size());
-  simdjson::padded_string_view input(padded_.data(), json.size(), padded_.size());
+  if (loaded_is_blank()) { return error_code::EMPTY_EVENT; }
+  simdjson::padded_string_view input(padded_.get(), size_, capacity_);
 
   od::document document;
   if (auto err = parser_.iterate(input).get(document)) { return fail(err); }
   od::json_type type;
   if (auto err = document.type().get(type)) { return fail(err); }
-  if (type != od::json_type::object) { return classify_non_object(json); }
+  if (type != od::json_type::object) { return classify_non_object(); }
 
   od::object object;
   if (auto err = document.get_object().get(object)) { return fail(err); }

@@ -1,5 +1,7 @@
 #include "ctdetect/path_table.h"
 
+#include <cstring>
+
 namespace ctdetect {
 
 namespace {
@@ -14,6 +16,7 @@ PathTable::PathTable() {
   names_.emplace_back();
   depths_.push_back(0);
   array_children_.push_back(kRootPath);
+  recent_children_.emplace_back();
 }
 
 path_id PathTable::intern_name(std::string name) {
@@ -25,10 +28,14 @@ path_id PathTable::intern_name(std::string name) {
   depths_.push_back(count_array_markers(name));
   names_.push_back(std::move(name));
   array_children_.push_back(kRootPath);
+  recent_children_.emplace_back();
   return id;
 }
 
 path_id PathTable::object_child(path_id parent, std::string_view key) {
+  for (const Child &child : recent_children_[parent]) {
+    if (child.key.size() == key.size() && std::memcmp(child.key.data(), key.data(), key.size()) == 0) { return child.id; }
+  }
   auto found = edges_.find(EdgeKey{parent, key});
   if (found != edges_.end()) { return found->second; }
   std::string name;
@@ -40,7 +47,9 @@ path_id PathTable::object_child(path_id parent, std::string_view key) {
   }
   path_id id = intern_name(std::move(name));
   key_storage_.emplace_back(key);
-  edges_.emplace(EdgeKey{parent, std::string_view(key_storage_.back())}, id);
+  std::string_view stored(key_storage_.back());
+  edges_.emplace(EdgeKey{parent, stored}, id);
+  if (recent_children_[parent].size() < kRecentChildren) { recent_children_[parent].push_back(Child{stored, id}); }
   return id;
 }
 

@@ -69,3 +69,31 @@ TEST(CsvWriter, QuotesOnlyWhenNeeded) {
   ctdetect::csv_append_cell(out, "");
   EXPECT_EQ(out, "plain value|\"a,b\"|\"say \"\"hi\"\"\"|\"two\nlines\"|");
 }
+
+TEST(CsvReader, QuotesAtEveryPositionOfA16ByteBlock) {
+  // The quoted-cell scanner works 16 bytes at a time: put the doubled quote and the closing
+  // quote at every offset, including across block boundaries.
+  for (size_t prefix = 0; prefix < 40; ++prefix) {
+    std::string value = std::string(prefix, 'x') + "\"" + std::string(prefix % 17, 'y') + "\"\"z";
+    std::string cell;
+    ctdetect::csv_append_cell(cell, value);
+    std::string body = cell + ",next\n" + cell + "\n";
+    auto rows = read_all(body);
+    ASSERT_EQ(rows.size(), 2u) << prefix;
+    EXPECT_EQ(rows[0][0], value) << prefix;
+    EXPECT_EQ(rows[0][1], "next") << prefix;
+    EXPECT_EQ(rows[1][0], value) << prefix;
+    std::string appended = "keep:";
+    ctdetect::csv_unquote_append(cell, appended);
+    EXPECT_EQ(appended, "keep:" + value) << prefix;
+  }
+}
+
+TEST(CsvReader, TextAfterTheClosingQuoteIsKept) {
+  std::string out;
+  ctdetect::csv_unquote_append("\"ab\"cd", out);
+  EXPECT_EQ(out, "abcd");
+  out.clear();
+  ctdetect::csv_unquote_append("\"0123456789abcdef0123\"tail", out);
+  EXPECT_EQ(out, "0123456789abcdef0123tail");
+}

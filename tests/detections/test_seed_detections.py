@@ -34,6 +34,14 @@ if str(HERE.parent) not in sys.path:
 from shared_records import iter_shared_records  # noqa: E402
 
 CONF = REPO_ROOT / "default" / "cloudtrail_detections.conf"
+# Detections being written land in tests/detections/pending/*.conf until they are merged into
+# the shipped file; the tests treat them as part of it.
+PENDING_DIR = HERE / "pending"
+CONF_PATHS = [CONF] + sorted(PENDING_DIR.glob("*.conf"))
+STRATUS_DIR_NAME = "stratus-red-team"
+SEED_IDS = ["aws_console_login_without_mfa", "aws_console_login_failure", "aws_console_login_from_known_attacker_ip",
+            "aws_ec2_gpu_instance_launch", "aws_security_group_ingress_ssh_from_anywhere",
+            "aws_network_acl_allow_all_ingress", "aws_s3_bucket_acl_public"]
 SAMPLES_DIR = HERE / "samples"
 DEMO_EVENTS = REPO_ROOT / "samples" / "demo_events.ndjson"
 SHIPPED_LOOKUP = REPO_ROOT / "lookups" / "known_attacker_ips.csv"
@@ -77,7 +85,7 @@ def _load_sample_files():
 
 
 SAMPLE_FILES = _load_sample_files()
-CONF_IDS = _conf_stanzas(CONF) if CONF.is_file() else []
+CONF_IDS = [name for path in CONF_PATHS if path.is_file() for name in _conf_stanzas(path)]
 
 _SHARED = None
 
@@ -137,7 +145,7 @@ def _engine_or_skip(kind, lookup_dir):
         if kind == "python" or os.environ.get("CTDETECT_REQUIRE_NATIVE") == "1":
             pytest.fail("%s engine (%s) cannot be imported: %s" % (kind, ENGINE_MODULES[kind], exc))
         pytest.skip("native engine not built (%s); set CTDETECT_REQUIRE_NATIVE=1 to require it" % exc)
-    engine = engine_class(conf_paths=[str(CONF)], lookup_dir=str(lookup_dir), rules="*")
+    engine = engine_class(conf_paths=[str(path) for path in CONF_PATHS], lookup_dir=str(lookup_dir), rules="*")
     _ENGINES[key] = engine
     return engine
 
@@ -155,7 +163,9 @@ def test_there_are_samples():
 
 def test_sample_files_are_well_formed():
     for file_name, data in SAMPLE_FILES.items():
-        assert set(data) == {"id", "positive", "negative"}, file_name
+        assert {"id", "positive", "negative"} <= set(data) <= {"id", "positive", "negative", "stratus"}, file_name
+        for technique in data.get("stratus", []):
+            assert (_stratus_dir() / (technique + ".json")).is_file(), (file_name, technique)
         assert file_name == data["id"] + ".json", "%s holds the samples of %s" % (file_name, data["id"])
         for kind in ("positive", "negative"):
             for sample in data[kind]:
@@ -170,6 +180,11 @@ def test_sample_files_are_well_formed():
                                 "awsRegion", "sourceIPAddress", "userAgent", "requestParameters",
                                 "responseElements", "eventID", "eventType", "recipientAccountId"):
                         assert key in event, (file_name, sample["name"], key)
+
+
+def test_detection_ids_are_unique():
+    duplicates = sorted({name for name in CONF_IDS if CONF_IDS.count(name) > 1})
+    assert not duplicates, duplicates
 
 
 def test_every_sample_file_names_a_detection_of_the_conf():
@@ -233,6 +248,36 @@ def test_engines_agree_on_every_sample(lookup_dir):
         assert actual == expected, raw[:200]
 
 
+# --------------------------------------------------------------------------- Stratus Red Team coverage
+
+def _stratus_dir():
+    from conftest import _require_shared_data
+    return _require_shared_data() / "cloudtrail" / STRATUS_DIR_NAME
+
+
+def test_every_stratus_attack_fires_a_detection_specific_to_it(engine):
+    """Each file is one real attack; a samples file claims it with "stratus": [<file stem>], and
+    at least one claiming detection must fire on at least one of the attack's records."""
+    claims = {}
+    for data in SAMPLE_FILES.values():
+        for technique in data.get("stratus", []):
+            claims.setdefault(technique, []).append(data["id"])
+    unclaimed, silent = [], []
+    for path in sorted(_stratus_dir().glob("*.json")):
+        technique = path.stem
+        claimed_by = claims.get(technique)
+        if not claimed_by:
+            unclaimed.append(technique)
+            continue
+        fired = set()
+        for record in json.loads(path.read_text(encoding="utf-8")):
+            fired.update(engine.analyze(json.dumps(record, ensure_ascii=False, separators=(",", ":")))["detections"])
+        if not fired.intersection(claimed_by):
+            silent.append((technique, claimed_by))
+    assert not unclaimed, "no detection claims these Stratus attacks: %s" % unclaimed
+    assert not silent, "claimed but not fired: %s" % silent
+
+
 # --------------------------------------------------------------------------- the demo data
 
 def _demo_lines():
@@ -266,5 +311,5 @@ def test_demo_events_fire_every_detection(engine):
     assert errors == 1
     # aws_console_login_from_known_attacker_ip fires on the demo's sign-in from 198.51.100.23 only
     # with a lookup listing it (this test's does; the shipped lookup is empty).
-    missing = [det for det in CONF_IDS if det not in fired]
+    missing = [det for det in SEED_IDS if det not in fired]
     assert not missing, "no demo event fires %s" % missing

@@ -45,6 +45,10 @@ public:
 
   // Appends the indexes (into selected()) of the detections the event matches, in order.
   void evaluate(const RecordView &view, std::vector<uint32_t> &matched) const;
+  // The detections an event with this single eventName can match (an empty name: an event
+  // without eventName), in order. Often empty: the event then needs no flattening at all.
+  const std::vector<uint32_t> &candidates_for(std::string_view event_name) const;
+  void evaluate(const RecordView &view, const std::vector<uint32_t> &candidates, std::vector<uint32_t> &matched) const;
 
 private:
   void build_dispatch();

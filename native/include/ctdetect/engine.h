@@ -17,6 +17,14 @@
 
 namespace ctdetect {
 
+// One cell the command writes into a reply row (a plain value and its __mv_ twin, both already
+// CSV-encoded in the chunk's arena).
+struct ChunkOverride {
+  uint32_t column;
+  size_t plain_begin, plain_size;
+  size_t mv_begin, mv_size;
+};
+
 struct ChunkOptions {
   std::string field = "_raw";    // the column holding the CloudTrail record
   bool extract = true;           // write the extracted fields
@@ -45,6 +53,9 @@ public:
 
   // Flattens and evaluates one record into record()/view()/matched(); returns the error text or "".
   std::string_view run(std::string_view raw);
+  // The same on the record loaded in the flattener. Without `need_fields`, an event that no
+  // detection can match (by its eventName) is validated but not flattened: view() is then empty.
+  std::string_view run_loaded(bool need_fields);
   const RecordView &view() const { return view_; }
   const std::vector<uint32_t> &matched() const { return matched_; }
   const PathTable &paths() const { return paths_; }
@@ -59,6 +70,20 @@ private:
   RecordView view_;
   std::vector<uint32_t> matched_;
   std::string error_text_;
+
+  // process_body's working memory, kept from chunk to chunk so steady state allocates nothing.
+  struct ChunkMemory {
+    std::vector<std::string_view> cells;
+    std::vector<std::string_view> kept_cells;
+    std::vector<std::pair<size_t, size_t>> row_overrides;
+    std::vector<ChunkOverride> overrides;
+    std::string arena;
+    std::string scratch;
+    std::string joined;
+    std::vector<int32_t> path_columns;
+    std::vector<std::string_view> texts;
+  };
+  std::unique_ptr<ChunkMemory> chunk_;
 };
 
 }  // namespace ctdetect

@@ -51,6 +51,14 @@ private:
   std::vector<std::string> names_;
   std::vector<uint32_t> depths_;
   std::vector<path_id> array_children_;              // per id; kRootPath when not created yet
+  // Per id, its first object children: records of one kind repeat the same few keys, and a
+  // short scan of this list beats hashing every key of every event.
+  struct Child {
+    std::string_view key;
+    path_id id;
+  };
+  std::vector<std::vector<Child>> recent_children_;
+  static constexpr size_t kRecentChildren = 32;
   std::unordered_map<std::string_view, path_id> by_name_;  // views into key_storage_
   std::unordered_map<EdgeKey, path_id, EdgeHash> edges_;    // views into key_storage_
   std::deque<std::string> key_storage_;                      // stable addresses for the views
