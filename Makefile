@@ -4,7 +4,7 @@ PYTHON ?= python3
 BUILD_DIR ?= build
 JOBS ?= 2
 
-.PHONY: all deps configure build test test-native test-python demo clean
+.PHONY: all deps configure build test test-native test-python demo clean generate package
 
 all: build
 
@@ -28,8 +28,19 @@ test-python: build
 
 test: test-native test-python
 
+# dist/<app id>-<version>.tar.gz for Splunk 9.3-10.x (portable native modules for Python 3.9
+# and 3.13, built under build-package/), then AppInspect on it, plain and with the cloud tags.
+# tests/packaging/test_install.py (in test-python) builds and installs the same package.
+package: deps
+	@$(PYTHON) packaging/build_package.py
+
+# Rewrites the generated part of default/savedsearches.conf and default/macros.conf (one alert
+# and one filter macro per detection) from the detections; a test fails when it is stale.
+generate:
+	@$(PYTHON) packaging/generate_savedsearches.py
+
 demo: build
 	@$(PYTHON) tests/harness/demo.py samples/demo_events.ndjson
 
 clean:
-	rm -rf $(BUILD_DIR) splunk_app/_ctdetect*.so
+	rm -rf $(BUILD_DIR) splunk_app/_ctdetect*.so build-package dist

@@ -1,0 +1,135 @@
+// Renders Dashboard Studio definitions in headless Chromium and reports what each panel shows.
+// Usage: node render.mjs <job.json>
+//   job: {"bundleDir": dir with app.js/app.css, "outDir": dir for screenshots and report.json,
+//         "dashboards": [{"name": "overview", "definitionPath": "..."}]}
+// The page is served on 127.0.0.1; every request to any other address is aborted and listed.
+import http from 'node:http';
+import fs from 'node:fs';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+
+const job = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
+const definitions = Object.fromEntries(
+    job.dashboards.map((d) => [d.name, fs.readFileSync(d.definitionPath, 'utf8')]),
+);
+
+function page(name) {
+    // The definition is embedded as JSON; "<" is escaped so no "</script>" can end the tag.
+    const json = definitions[name].replace(/</g, '\\u003c');
+    return `<!doctype html><html><head><meta charset="utf-8"><title>${name}</title>
+<link rel="stylesheet" href="/app.css"><style>body{margin:0;background:#fff}</style></head>
+<body><div id="root"></div><script>window.__DEFINITION__ = ${json};
+window.$C = {SPLUNKD_PATH: '/splunkd/__raw', MRSPARKLE_ROOT_PATH: '', LOCALE: 'en-US', USERNAME: 'test', APP: 'cloudtrail_detect',
+    SERVER_ZONEINFO: '### SERIALIZED TIMEZONE FORMAT 1.0;Y0 NW 55 54 43;$'};</script>
+<script src="/app.js"></script></body></html>`;
+}
+
+const report404 = [];
+const splunkdCalls = [];
+const server = http.createServer((req, res) => {
+    const url = new URL(req.url, 'http://127.0.0.1');
+    if (url.pathname === '/app.js' || url.pathname === '/app.css') {
+        const file = path.join(job.bundleDir, url.pathname.slice(1));
+        res.writeHead(200, { 'content-type': url.pathname.endsWith('.js') ? 'text/javascript' : 'text/css' });
+        fs.createReadStream(file).pipe(res);
+        return;
+    }
+    if (url.pathname.startsWith('/splunkd/')) {
+        // Splunk REST calls of the time picker and the renderer: answered with empty lists.
+        splunkdCalls.push(req.url);
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ entry: [], messages: [] }));
+        return;
+    }
+    const match = url.pathname.match(/^\/dashboard\/([\w-]+)$/);
+    if (match && definitions[match[1]] !== undefined) {
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+        res.end(page(match[1]));
+        return;
+    }
+    report404.push(req.url);
+    res.writeHead(404);
+    res.end();
+});
+await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+const base = `http://127.0.0.1:${server.address().port}`;
+
+const browser = await chromium.launch({
+    executablePath: job.executablePath || '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run',
+        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+const report = { blocked: [], dashboards: {} };
+try {
+    const context = await browser.newContext({ viewport: { width: 1500, height: 1000 }, deviceScaleFactor: 1 });
+    await context.route('**/*', (route) => {
+        const url = new URL(route.request().url());
+        if (url.protocol === 'data:' || url.protocol === 'blob:' || url.hostname === '127.0.0.1') {
+            return route.continue();
+        }
+        report.blocked.push(route.request().url());
+        return route.abort('blockedbyclient');
+    });
+    for (const { name } of job.dashboards) {
+        const pg = await context.newPage();
+        const consoleErrors = [];
+        pg.on('pageerror', (err) => consoleErrors.push(String(err)));
+        pg.on('console', (msg) => { if (msg.type() === 'error') consoleErrors.push(msg.text()); });
+        await pg.goto(`${base}/dashboard/${name}`);
+        const expected = JSON.parse(definitions[name]).layout.structure.length;
+        await pg.waitForFunction(
+            (n) => document.querySelectorAll('[data-test=viz-item]').length >= n, expected, { timeout: 30000 },
+        ).catch(() => {});
+        // Wait until what the panels show stops changing (charts animate, tables paint late).
+        let previous = '';
+        let stableSince = Date.now();
+        const deadline = Date.now() + 20000;
+        while (Date.now() < deadline) {
+            await pg.waitForTimeout(250);
+            const snapshot = await pg.evaluate(() => [...document.querySelectorAll('[data-test=viz-item]')]
+                .map((el) => el.innerText + '|' + el.querySelectorAll('svg *, tr, canvas').length).join('\n'));
+            if (snapshot !== previous) { previous = snapshot; stableSince = Date.now(); }
+            else if (Date.now() - stableSince > 1200) break;
+        }
+        // Maps draw their bubbles after the map itself has loaded: wait for them too.
+        await pg.waitForFunction(() => [...document.querySelectorAll('[data-test=viz-item]')]
+            .filter((el) => el.innerText.includes('zoom map'))
+            .every((el) => el.querySelectorAll('svg circle, svg path').length > 0), null, { timeout: 15000 })
+            .catch(() => {});
+        await pg.waitForTimeout(500);
+        const panels = await pg.evaluate(() => [...document.querySelectorAll('[data-test=viz-item]')].map((el) => {
+            const box = el.getBoundingClientRect();
+            const chart = el.querySelector('svg.highcharts-root, .highcharts-root');
+            const a11y = [...el.querySelectorAll('[aria-label], .highcharts-a11y-proxy-container, .highcharts-screen-reader-region')]
+                .map((n) => n.getAttribute('aria-label') || n.textContent || '').filter(Boolean).slice(0, 6);
+            return {
+                id: el.getAttribute('data-id'),
+                box: { x: box.x, y: box.y + window.scrollY, width: box.width, height: box.height },
+                text: el.innerText,
+                tableRows: el.querySelectorAll('tbody tr').length,
+                svgElements: el.querySelectorAll('svg *').length,
+                hasChart: Boolean(chart),
+                chartSeriesPoints: el.querySelectorAll('.highcharts-point').length,
+                mapMarkers: el.querySelectorAll('.leaflet-marker-icon, .leaflet-interactive, circle, path.leaflet-interactive').length,
+                a11y,
+            };
+        }));
+        const shot = path.join(job.outDir, `${name}.png`);
+        await pg.screenshot({ path: shot, fullPage: true });
+        report.dashboards[name] = {
+            panels,
+            screenshot: shot,
+            validationErrors: await pg.evaluate(() => window.__validationErrors || []),
+            consoleErrors,
+            pageText: await pg.evaluate(() => document.body.innerText),
+        };
+        await pg.close();
+    }
+} finally {
+    await browser.close();
+    server.close();
+}
+report.notFound = report404;
+report.splunkdCalls = splunkdCalls;
+fs.writeFileSync(path.join(job.outDir, 'report.json'), JSON.stringify(report, null, 1));
