@@ -20,9 +20,18 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(HERE)), "tests"))
 from shared_records import shared_records  # noqa: E402
 
-VERSION = 1  # bump when the output for given arguments changes
+VERSION = 2  # bump when the output for given arguments changes
 USERS = ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy", "ci-pipeline",
          "terraform", "backup-job", "data-eng", "sec-audit"]
+# The shared records come from attack simulations whose user agents mark them as such
+# (stratus-red-team_..., Grimoire); a production trail carries ordinary clients.
+USER_AGENTS = ["aws-cli/2.15.30 Python/3.11.8 Linux/5.10.210-201.852.amzn2.x86_64 exe/x86_64.amzn.2 prompt/off command/s3.ls",
+               "Boto3/1.34.69 md/Botocore#1.34.69 ua/2.0 os/linux#5.10.213 md/arch#x86_64 lang/python#3.11.6 cfg/retry-mode#legacy Botocore/1.34.69",
+               "AWS Internal", "console.amazonaws.com",
+               "aws-sdk-go-v2/1.25.2 os/linux lang/go#1.22.1 md/GOOS#linux md/GOARCH#amd64 api/sts#1.28.4",
+               "APN/1.0 HashiCorp/1.0 Terraform/1.7.5 (+https://www.terraform.io) terraform-provider-aws/5.42.0",
+               "aws-sdk-java/2.25.16 Linux/5.10.213 OpenJDK_64-Bit_Server_VM/17.0.10+7-LTS Java/17.0.10 vendor/Amazon.com_Inc.",
+               "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/123.0.0.0 Safari/537.36"]
 ACCOUNTS = ["111122223333", "444455556666", "777788889999", "123456789012"]
 
 
@@ -47,6 +56,9 @@ def _vary(record, rng, index, base_time):
     if source and not source.endswith("amazonaws.com") and source != "AWS Internal":
         record["sourceIPAddress"] = "%d.%d.%d.%d" % (rng.randint(1, 223), rng.randint(0, 255), rng.randint(0, 255),
                                                      rng.randint(1, 254))
+    agent = record.get("userAgent", "")
+    if isinstance(agent, str) and ("stratus-red-team" in agent or "grimoire" in agent):
+        record["userAgent"] = rng.choice(USER_AGENTS)
     account = rng.choice(ACCOUNTS)
     record["recipientAccountId"] = account
     identity = record.get("userIdentity")

@@ -17,8 +17,12 @@ template <typename Predicate> bool any_value(const RecordView &view, path_id pat
 }
 
 bool matches_any_pattern(const std::vector<Pattern> &patterns, std::string_view value) {
+  if (patterns.size() == 1) { return patterns.front().matches(value); }
+  thread_local std::string lowered;
+  lowered.assign(value);
+  for (char &c : lowered) { c = ascii_lower(c); }
   for (const Pattern &pattern : patterns) {
-    if (pattern.matches(value)) { return true; }
+    if (pattern.matches(value, lowered)) { return true; }
   }
   return false;
 }

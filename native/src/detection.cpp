@@ -196,29 +196,181 @@ result<std::unique_ptr<RuleSet>> RuleSet::load(const std::vector<std::string> &c
   }
   if (set->selected_.empty()) { return {error_code::RULES_UNKNOWN, "rules: '" + std::string(rules) + "' selects only disabled detections"}; }
   set->event_name_path_ = paths.intern("eventName");
-  set->build_dispatch();
+  set->build_dispatch(paths);
   return set;
 }
 
-void RuleSet::build_dispatch() {
+namespace {
+
+void collect_fields(const ConditionNode &node, std::vector<path_id> &fields) {
+  switch (node.kind) {
+  case NodeKind::EQUALS:
+  case NodeKind::NOT_EQUALS:
+  case NodeKind::COMPARE_NUMBER:
+  case NodeKind::CIDR:
+  case NodeKind::ANY: fields.push_back(node.field); break;
+  case NodeKind::PORT_RANGE:
+    fields.push_back(node.field);
+    fields.push_back(node.to_field);
+    fields.push_back(node.protocol_field);
+    break;
+  default: break;
+  }
+  for (const auto &child : node.children) { collect_fields(*child, fields); }
+}
+
+// Every name a selective walk must enter to reach `name`: each prefix ending before a "." or a
+// "{}", each array element ("...{}"), and the name itself.
+void add_with_prefixes(PathTable &paths, const std::string &name, std::vector<path_id> &out) {
+  for (size_t i = 0; i < name.size(); ++i) {
+    if (name[i] == '.') {
+      out.push_back(paths.intern(name.substr(0, i)));
+    } else if (name.compare(i, 2, "{}") == 0) {
+      out.push_back(paths.intern(name.substr(0, i)));
+      out.push_back(paths.intern(name.substr(0, i + 2)));
+    }
+  }
+  out.push_back(paths.intern(name));
+}
+
+}  // namespace
+
+void RuleSet::build_dispatch(PathTable &paths) {
+  std::vector<std::vector<path_id>> relevant(selected_.size());
+  for (size_t i = 0; i < selected_.size(); ++i) {
+    std::vector<path_id> fields;
+    collect_fields(*selected_[i]->condition, fields);
+    fields.push_back(event_name_path_);
+    for (path_id field : fields) {
+      std::string name = paths.name(field);
+      add_with_prefixes(paths, name, relevant[i]);
+    }
+  }
+  auto finish = [&](CandidateSet &set) {
+    set.relevant.assign(paths.size(), 0);
+    for (uint32_t index : set.detections) {
+      for (path_id path : relevant[index]) { set.relevant[path] = 1; }
+    }
+  };
+
   std::map<std::string, std::vector<uint32_t>> indexed;
   for (uint32_t i = 0; i < selected_.size(); ++i) {
-    all_.push_back(i);
+    all_.detections.push_back(i);
     std::set<std::string> names;
     if (fixed_event_names(*selected_[i]->condition, event_name_path_, names)) {
       for (const std::string &name : names) { indexed[name].push_back(i); }
-    } else {
-      unindexed_.push_back(i);
+      continue;
     }
+    unindexed_.detections.push_back(i);
+    // A requirement the DOM probe can check: a top-level conjunct field=value on a name without
+    // arrays (so its value is one plain JSON member reached through object keys).
+    const ConditionNode &root = *selected_[i]->condition;
+    auto usable = [&](const ConditionNode &node) {
+      return node.kind == NodeKind::EQUALS && paths.name(node.field).find("{}") == std::string::npos;
+    };
+    std::vector<const ConditionNode *> terms;
+    if (usable(root)) { terms.push_back(&root); }
+    if (root.kind == NodeKind::AND) {
+      for (const auto &child : root.children) {
+        if (usable(*child)) { terms.push_back(child.get()); }
+      }
+    }
+    if (terms.empty()) {
+      unindexed_always_.push_back(i);
+      continue;
+    }
+    Prefilter prefilter{i, {}};
+    for (const ConditionNode *term : terms) {
+      Requirement requirement{{}, term};
+      const std::string &name = paths.name(term->field);
+      for (size_t start = 0;;) {
+        size_t dot = name.find('.', start);
+        requirement.keys.push_back(name.substr(start, dot - start));
+        if (dot == std::string::npos) { break; }
+        start = dot + 1;
+      }
+      prefilter.requirements.push_back(std::move(requirement));
+    }
+    prefilters_.push_back(std::move(prefilter));
   }
   for (auto &entry : indexed) {
-    std::vector<uint32_t> merged;
-    std::merge(entry.second.begin(), entry.second.end(), unindexed_.begin(), unindexed_.end(), std::back_inserter(merged));
+    CandidateSet merged;
+    merged.indexed = entry.second;
+    std::merge(entry.second.begin(), entry.second.end(), unindexed_.detections.begin(), unindexed_.detections.end(),
+               std::back_inserter(merged.detections));
+    finish(merged);
     by_event_.emplace(entry.first, std::move(merged));
   }
+  finish(all_);
+  finish(unindexed_);
 }
 
-const std::vector<uint32_t> &RuleSet::candidates_for(std::string_view event_name) const {
+bool RuleSet::requirement_may_hold(const Requirement &requirement, const simdjson::dom::element &root) const {
+  simdjson::dom::element current = root;
+  for (const std::string &key : requirement.keys) {
+    simdjson::dom::object object;
+    if (current.get_object().get(object)) { return false; }  // no member of that name can exist
+    size_t count = 0;
+    simdjson::dom::element next;
+    for (auto member : object) {
+      if (member.key == key) {
+        ++count;
+        next = member.value;
+      } else if (member.key.size() > key.size() && member.key.compare(0, key.size(), key) == 0 &&
+                 member.key[key.size()] == '.') {
+        return true;  // a key with a dot may spell the same field name: let flattening decide
+      }
+    }
+    if (count == 0) { return false; }
+    if (count > 1) { return true; }  // repeated key: several values, flattening has them all
+    current = next;
+  }
+  std::string_view text;
+  switch (current.type()) {
+  case simdjson::dom::element_type::STRING: text = current.get_string().value_unsafe(); break;
+  case simdjson::dom::element_type::BOOL: text = current.get_bool().value_unsafe() ? "true" : "false"; break;
+  case simdjson::dom::element_type::NULL_VALUE: text = "null"; break;
+  case simdjson::dom::element_type::OBJECT: {
+    simdjson::dom::object object = current.get_object().value_unsafe();
+    if (object.begin() != object.end()) { return false; }  // its members have longer names
+    text = "{}";
+    break;
+  }
+  case simdjson::dom::element_type::ARRAY: {
+    simdjson::dom::array array = current.get_array().value_unsafe();
+    if (array.begin() != array.end()) { return false; }  // its elements are named ...{}
+    text = "[]";
+    break;
+  }
+  default: return true;  // a number: its literal text is not in the DOM
+  }
+  std::string lowered = ascii_lowered(text);
+  for (const Pattern &pattern : requirement.term->patterns) {
+    if (pattern.matches(text, lowered)) { return true; }
+  }
+  return false;
+}
+
+void RuleSet::narrow(const CandidateSet &set, const simdjson::dom::element &root, std::vector<uint32_t> &out) const {
+  passing_.clear();
+  auto always = unindexed_always_.begin();
+  for (const Prefilter &prefilter : prefilters_) {
+    while (always != unindexed_always_.end() && *always < prefilter.detection) { passing_.push_back(*always++); }
+    bool may_match = true;
+    for (const Requirement &requirement : prefilter.requirements) {
+      if (!requirement_may_hold(requirement, root)) {
+        may_match = false;
+        break;
+      }
+    }
+    if (may_match) { passing_.push_back(prefilter.detection); }
+  }
+  passing_.insert(passing_.end(), always, unindexed_always_.end());
+  out.clear();
+  std::merge(set.indexed.begin(), set.indexed.end(), passing_.begin(), passing_.end(), std::back_inserter(out));
+}
+
+const CandidateSet &RuleSet::candidates_for(std::string_view event_name) const {
   if (event_name.empty() || by_event_.empty()) { return unindexed_; }
   lowered_.assign(event_name);
   for (char &c : lowered_) { c = ascii_lower(c); }
@@ -228,9 +380,9 @@ const std::vector<uint32_t> &RuleSet::candidates_for(std::string_view event_name
 
 const std::vector<uint32_t> &RuleSet::candidates(const RecordView &view) const {
   auto values = view.values(event_name_path_);
-  if (values.second - values.first > 1) { return all_; }  // duplicate eventName keys: check all
-  if (values.first == values.second) { return unindexed_; }
-  return candidates_for(view.record().values[*values.first].text);
+  if (values.second - values.first > 1) { return all_.detections; }  // duplicate eventName keys: check all
+  if (values.first == values.second) { return unindexed_.detections; }
+  return candidates_for(view.record().values[*values.first].text).detections;
 }
 
 void RuleSet::evaluate(const RecordView &view, std::vector<uint32_t> &matched) const {

@@ -26,22 +26,27 @@ std::string_view Engine::run(std::string_view raw) {
 std::string_view Engine::run_loaded(bool need_fields) {
   matched_.clear();
   error_text_.clear();
-  const std::vector<uint32_t> *candidates = nullptr;
+  const CandidateSet *candidates = nullptr;
   error_code error = error_code::SUCCESS;
   if (!need_fields) {
+    // Validate with one DOM parse and look up which detections this eventName can match; when
+    // none, the event is done; otherwise extract only the fields their conditions read.
     std::string_view event_name;
     bool decided = true;
     error = flattener_.probe("eventName", event_name, decided);
     if (error == error_code::SUCCESS && decided) {
       candidates = &rules_->candidates_for(event_name);
-      if (candidates->empty()) {
+      rules_->narrow(*candidates, flattener_.probed(), narrowed_);
+      if (narrowed_.empty()) {
         record_.clear();
         view_.build(record_, paths_.size());
         return error_text_;
       }
     }
   }
-  if (error == error_code::SUCCESS) { error = flattener_.flatten(record_); }
+  if (error == error_code::SUCCESS) {
+    error = flattener_.flatten(record_, candidates != nullptr ? &candidates->relevant : nullptr);
+  }
   if (error != error_code::SUCCESS) {
     record_.clear();
     error_text_ = error_message(error);
@@ -50,7 +55,7 @@ std::string_view Engine::run_loaded(bool need_fields) {
   view_.build(record_, paths_.size());
   if (error == error_code::SUCCESS) {
     if (candidates != nullptr) {
-      rules_->evaluate(view_, *candidates, matched_);
+      rules_->evaluate(view_, narrowed_, matched_);
     } else {
       rules_->evaluate(view_, matched_);
     }

@@ -90,9 +90,9 @@ error_code Flattener::walk_value(od::value value, path_id path, FlatRecord &out)
       std::string_view key;
       if (auto err = field.unescaped_key().get(key)) { return fail(err); }
       empty = false;
-      if (auto err = walk(field.value(), paths_.object_child(path, key), out); err != error_code::SUCCESS) {
-        return err;
-      }
+      path_id child = paths_.object_child(path, key);
+      if (!wanted(child)) { continue; }
+      if (auto err = walk(field.value(), child, out); err != error_code::SUCCESS) { return err; }
     }
     return empty ? emit(path, "{}", out) : error_code::SUCCESS;
   }
@@ -100,6 +100,14 @@ error_code Flattener::walk_value(od::value value, path_id path, FlatRecord &out)
     od::array array;
     if (auto err = value.get_array().get(array)) { return fail(err); }
     path_id element_path = paths_.array_child(path);
+    if (!wanted(element_path)) {
+      // Only an empty array gives this path a value ("[]"); the elements are not wanted.
+      for (auto element_result : array) {
+        (void)element_result;
+        return error_code::SUCCESS;
+      }
+      return emit(path, "[]", out);
+    }
     index_stack_.push_back(0);
     for (auto element_result : array) {
       od::value element;
@@ -193,6 +201,7 @@ error_code Flattener::probe(std::string_view key, std::string_view &value, bool 
   }
   simdjson::dom::object object;
   if (root.get_object().get(object)) { return error_code::NOT_AN_OBJECT; }
+  probed_ = root;
   bool seen = false;
   for (auto field : object) {
     if (field.key != key) { continue; }
@@ -207,7 +216,8 @@ error_code Flattener::probe(std::string_view key, std::string_view &value, bool 
   return error_code::SUCCESS;
 }
 
-error_code Flattener::flatten(FlatRecord &out) {
+error_code Flattener::flatten(FlatRecord &out, const std::vector<char> *relevant) {
+  relevant_ = relevant;
   out.clear();
   index_stack_.clear();
   detail_.clear();
@@ -228,9 +238,9 @@ error_code Flattener::flatten(FlatRecord &out) {
     if (auto err = std::move(field_result).get(field)) { return fail(err); }
     std::string_view key;
     if (auto err = field.unescaped_key().get(key)) { return fail(err); }
-    if (auto err = walk(field.value(), paths_.object_child(kRootPath, key), out); err != error_code::SUCCESS) {
-      return err;
-    }
+    path_id child = paths_.object_child(kRootPath, key);
+    if (!wanted(child)) { continue; }
+    if (auto err = walk(field.value(), child, out); err != error_code::SUCCESS) { return err; }
   }
   const char *trailing = nullptr;
   if (!document.current_location().get(trailing)) {

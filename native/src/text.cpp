@@ -103,4 +103,29 @@ bool Pattern::matches(std::string_view value) const {
   return true;
 }
 
+bool Pattern::matches(std::string_view value, std::string_view lowered) const {
+  if (matches_everything_) { return true; }
+  if (!has_wildcard_) {
+    if (is_number_) {
+      double number;
+      if (parse_number(value, number)) { return number == number_; }
+    }
+    return lowered == segments_.front();
+  }
+  const std::string &prefix = segments_.front();
+  const std::string &suffix = segments_.back();
+  if (lowered.size() < prefix.size() + suffix.size()) { return false; }
+  if (lowered.compare(0, prefix.size(), prefix) != 0) { return false; }
+  if (lowered.compare(lowered.size() - suffix.size(), suffix.size(), suffix) != 0) { return false; }
+  size_t pos = prefix.size();
+  const size_t end = lowered.size() - suffix.size();
+  for (size_t s = 1; s + 1 < segments_.size(); ++s) {
+    const std::string &segment = segments_[s];
+    size_t found = lowered.substr(0, end).find(segment, pos);
+    if (found == std::string_view::npos) { return false; }
+    pos = found + segment.size();
+  }
+  return true;
+}
+
 }  // namespace ctdetect

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include "ctdetect/csv.h"
 #include "ctdetect/engine.h"
 #include "test_support.h"
 
@@ -93,4 +94,89 @@ TEST(Chunk, CrLfLineEndsAndNonAscii) {
   auto engine = ctdetect_test::engine_for(kConf);
   std::string out = run_chunk(*engine, "_raw\r\n\"{\"\"eventName\"\":\"\"ConsoleLogin\"\",\"\"u\"\":\"\"Jos\xC3\xA9 \xF0\x9F\x98\x80\"\"}\"\r\n");
   EXPECT_NE(out.find(",Jos\xC3\xA9 \xF0\x9F\x98\x80,"), std::string::npos) << out;
+}
+
+namespace {
+// The detection cell of each row, from a reply body whose first column is _raw.
+std::vector<std::string> detection_cells(ctdetect::Engine &engine, const std::vector<std::string> &records, bool extract) {
+  std::string body = "_raw\n";
+  for (const auto &record : records) {
+    ctdetect::csv_append_cell(body, record);
+    body += "\n";
+  }
+  ctdetect::ChunkOptions options;
+  options.extract = extract;
+  std::vector<std::string> cells;
+  for (const auto &record : records) {
+    auto analysis = engine.analyze(record);
+    std::string joined;
+    for (const auto &id : analysis.detections) { joined += id + ";"; }
+    cells.push_back(joined);
+  }
+  std::string out = run_chunk(engine, body, options);
+  // Compare the chunk's detections with analyze(): same order, same ids.
+  std::string detail;
+  ctdetect::CsvReader reader(out);
+  std::vector<std::string_view> row;
+  bool has_row = false;
+  reader.next_row(row, has_row);
+  size_t detection_column = 0;
+  std::string scratch;
+  for (size_t i = 0; i < row.size(); ++i) {
+    if (ctdetect::csv_unquote(row[i], scratch) == "detection") { detection_column = i; }
+  }
+  std::vector<std::string> from_chunk;
+  while (reader.next_row(row, has_row) == ctdetect::error_code::SUCCESS && has_row) {
+    std::string value(detection_column > 0 ? ctdetect::csv_unquote(row[detection_column], scratch) : "");
+    std::string joined;
+    size_t start = 0;
+    while (!value.empty() && start <= value.size()) {
+      size_t end = value.find('\n', start);
+      if (end == std::string::npos) { end = value.size(); }
+      joined += value.substr(start, end - start) + ";";
+      start = end + 1;
+    }
+    from_chunk.push_back(joined);
+  }
+  EXPECT_EQ(from_chunk, cells) << (extract ? "extract=true" : "extract=false");
+  return from_chunk;
+}
+}  // namespace
+
+TEST(Chunk, DetectionsOnlyPathAgreesWithFullFlattening) {
+  // Unindexed detections (no fixed eventName) are narrowed with the DOM before flattening;
+  // records that the DOM cannot judge (dotted keys, repeated keys, numbers) must still match.
+  std::string conf = ctdetect_test::stanza("kali", "userAgent IN (*kali*, *parrot*) NOT errorCode=*") +
+                     ctdetect_test::stanza("root_use", "userIdentity.type=Root NOT eventName=ConsoleLogin") +
+                     ctdetect_test::stanza("numeric", "requestParameters.port=22") +
+                     ctdetect_test::stanza("login", "eventName=ConsoleLogin responseElements.ConsoleLogin=Success");
+  auto engine = ctdetect_test::engine_for(conf);
+  std::vector<std::string> records = {
+      R"({"eventName":"ListBuckets","userAgent":"aws-cli/2 Linux/6.1 kali","userIdentity":{"type":"IAMUser"}})",
+      R"({"eventName":"ListBuckets","userAgent":"aws-cli/2","userIdentity":{"type":"Root"}})",
+      R"({"eventName":"ConsoleLogin","userIdentity":{"type":"Root"},"responseElements":{"ConsoleLogin":"Success"}})",
+      R"({"eventName":"ListBuckets","userIdentity.type":"Root"})",
+      R"({"eventName":"ListBuckets","userIdentity":{"type":"IAMUser"},"userIdentity":{"type":"Root"}})",
+      R"({"eventName":"ListBuckets","userAgent":"boto3","userAgent":"PARROT os"})",
+      R"({"eventName":"ListBuckets","userIdentity":{"type":["Root"]}})",
+      R"({"eventName":"ListBuckets","userIdentity":[{"type":"Root"}]})",
+      R"({"eventName":"ListBuckets","requestParameters":{"port":22.0}})",
+      R"({"eventName":"ListBuckets","requestParameters":{"port":"22"}})",
+      R"({"eventName":"ListBuckets","requestParameters":{"port":123456789012345678901234567890}})",
+      R"({"eventName":"ListBuckets","userAgent":true})",
+      R"({"eventName":"ListBuckets","userAgent":"kali","errorCode":"AccessDenied"})",
+      R"({"eventName":"consolelogin","responseElements":{"ConsoleLogin":"Success"}})",
+      R"({"eventName":17,"userIdentity":{"type":"Root"}})",
+      R"({"userIdentity":{"type":"Root"}})",
+  };
+  auto with_fields = detection_cells(*engine, records, true);
+  auto detections_only = detection_cells(*engine, records, false);
+  EXPECT_EQ(with_fields, detections_only);
+  EXPECT_EQ(detections_only[0], "kali;");
+  EXPECT_EQ(detections_only[3], "root_use;");
+  EXPECT_EQ(detections_only[4], "root_use;");
+  EXPECT_EQ(detections_only[5], "kali;");
+  EXPECT_EQ(detections_only[6], "");
+  EXPECT_EQ(detections_only[8], "numeric;");
+  EXPECT_EQ(detections_only[13], "login;");
 }

@@ -65,3 +65,16 @@ TEST(Patterns, EscapedStarIsLiteral) {
   EXPECT_TRUE(literal.matches("A*B"));
   EXPECT_FALSE(literal.matches("axb"));
 }
+
+TEST(Patterns, LoweredMatchingAgreesWithPlainMatching) {
+  const char *patterns[] = {"*", "*/0", "p3*", "a*b*c", "a*a", "*AllUsers", "**x**", "ConsoleLogin", "22", "*kali*", "Mozilla*Linux*"};
+  const char *values[] = {"", "0.0.0.0/0", "P3DN.24xlarge", "aXXbYYc", "acb", "a", "aa", "x", "consolelogin", "22.0",
+                          "aws-cli/2 Linux/6.1 KALI", "Mozilla/5.0 (X11; Linux x86_64)", "http://acs/groups/global/AllUsers"};
+  for (const char *text : patterns) {
+    Pattern pattern = glob(text);
+    for (const char *value : values) {
+      std::string lowered = ctdetect::ascii_lowered(value);
+      EXPECT_EQ(pattern.matches(value), pattern.matches(value, lowered)) << text << " vs " << value;
+    }
+  }
+}

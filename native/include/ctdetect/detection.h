@@ -9,6 +9,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "simdjson.h"
+
 #include "ctdetect/condition.h"
 #include "ctdetect/error.h"
 #include "ctdetect/path_table.h"
@@ -32,6 +34,14 @@ struct Detection {
   std::unique_ptr<ConditionNode> condition;
 };
 
+// The detections one kind of event can match, and the fields their conditions read (with every
+// prefix of those names), so such an event can be flattened selectively.
+struct CandidateSet {
+  std::vector<uint32_t> detections;  // indexes into RuleSet::selected(), in order
+  std::vector<uint32_t> indexed;     // those selected by this eventName (the rest: unindexed ones)
+  std::vector<char> relevant;        // per path id: read by one of them, or a prefix of such a name
+};
+
 class RuleSet {
 public:
   // Reads `conf_paths` in precedence order (default/ then local/), checks and compiles every
@@ -47,11 +57,16 @@ public:
   void evaluate(const RecordView &view, std::vector<uint32_t> &matched) const;
   // The detections an event with this single eventName can match (an empty name: an event
   // without eventName), in order. Often empty: the event then needs no flattening at all.
-  const std::vector<uint32_t> &candidates_for(std::string_view event_name) const;
+  const CandidateSet &candidates_for(std::string_view event_name) const;
   void evaluate(const RecordView &view, const std::vector<uint32_t> &candidates, std::vector<uint32_t> &matched) const;
+  // Narrows a candidate set with the record's DOM (already parsed and validated): detections
+  // without a fixed eventName usually still require one plain field to match (userAgent=*kali*,
+  // userIdentity.type=Root); those whose requirement this record certainly fails are left out.
+  // Exact: when the DOM cannot tell (a repeated key, a dotted key, a number), the detection stays.
+  void narrow(const CandidateSet &set, const simdjson::dom::element &root, std::vector<uint32_t> &out) const;
 
 private:
-  void build_dispatch();
+  void build_dispatch(PathTable &paths);
   const std::vector<uint32_t> &candidates(const RecordView &view) const;
 
   std::vector<std::unique_ptr<Detection>> detections_;  // every detection, in definition order
@@ -59,9 +74,23 @@ private:
   std::map<std::string, std::unique_ptr<CidrSet>> lookups_;
   std::vector<std::string> warnings_;
   path_id event_name_path_ = kRootPath;
-  std::vector<uint32_t> all_;                                         // every selected index
-  std::vector<uint32_t> unindexed_;                                   // conditions without a fixed eventName
-  std::unordered_map<std::string, std::vector<uint32_t>> by_event_;   // lower-cased eventName -> sorted indexes
+  // The plain-field EQUALS terms that an unindexed detection's condition requires (its top-level
+  // conjuncts), each with its field name split into object keys.
+  struct Requirement {
+    std::vector<std::string> keys;
+    const ConditionNode *term;
+  };
+  struct Prefilter {
+    uint32_t detection;
+    std::vector<Requirement> requirements;
+  };
+  bool requirement_may_hold(const Requirement &requirement, const simdjson::dom::element &root) const;
+  std::vector<Prefilter> prefilters_;       // unindexed detections with a requirement, in order
+  std::vector<uint32_t> unindexed_always_;  // unindexed detections without one
+  mutable std::vector<uint32_t> passing_;
+  CandidateSet all_;                                         // every selected detection
+  CandidateSet unindexed_;                                   // conditions without a fixed eventName
+  std::unordered_map<std::string, CandidateSet> by_event_;   // lower-cased eventName -> its candidates
   mutable std::string lowered_;
 };
 

@@ -69,6 +69,7 @@ private:
   FlatRecord record_;
   RecordView view_;
   std::vector<uint32_t> matched_;
+  std::vector<uint32_t> narrowed_;
   std::string error_text_;
 
   // process_body's working memory, kept from chunk to chunk so steady state allocates nothing.

@@ -28,7 +28,10 @@ public:
 
   // Flattens the loaded record (one JSON object; trailing white space allowed) into `out`. On
   // error `out` may hold a prefix of the values and `detail()` says what went wrong.
-  error_code flatten(FlatRecord &out);
+  // With `relevant` (per path id, as CandidateSet::relevant), only those fields are extracted:
+  // the rest of the record is skipped, not walked. Call probe() first then, since skipped
+  // parts are not checked.
+  error_code flatten(FlatRecord &out, const std::vector<char> *relevant = nullptr);
   error_code flatten(std::string_view json, FlatRecord &out) {
     load(json);
     return flatten(out);
@@ -40,6 +43,8 @@ public:
   // flatten() would report. `decided` is false when only flatten() can tell (a repeated or
   // non-string key, a number DOM parsing cannot hold): call flatten() then.
   error_code probe(std::string_view key, std::string_view &value, bool &decided);
+  // After a successful, decided probe(): the record's DOM, valid until the next load.
+  const simdjson::dom::element &probed() const { return probed_; }
 
   const std::string &detail() const { return detail_; }
 
@@ -60,7 +65,12 @@ private:
   char *reserve(size_t size);        // room for `size` bytes plus padding (contents not kept)
   std::vector<uint32_t> index_stack_;
   std::string detail_;
+  simdjson::dom::element probed_;
   size_t depth_ = 0;
+  const std::vector<char> *relevant_ = nullptr;
+  bool wanted(path_id path) const {
+    return relevant_ == nullptr || (path < relevant_->size() && (*relevant_)[path] != 0);
+  }
   static constexpr size_t kMaxDepth = simdjson::DEFAULT_MAX_DEPTH;
 };
 

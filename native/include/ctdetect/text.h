@@ -24,6 +24,9 @@ public:
   Pattern(std::string text, const std::vector<bool> &wildcard);
 
   bool matches(std::string_view value) const;
+  // The same, given the value and its ASCII-lowered copy: when one value meets many patterns
+  // (IN lists of wildcards), it is lowered once and searched with memchr-based find.
+  bool matches(std::string_view value, std::string_view lowered) const;
   bool matches_everything() const { return matches_everything_; }
   bool has_wildcard() const { return has_wildcard_; }
   bool is_number() const { return is_number_; }
