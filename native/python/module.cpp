@@ -4,6 +4,7 @@
 #include <pybind11/stl.h>
 
 #include "ctdetect/engine.h"
+#include "ctdetect/record_splitter.h"
 
 namespace py = pybind11;
 
@@ -54,6 +55,44 @@ py::bytes process_body(ctdetect::Engine &engine, const py::bytes &body, const st
   return py::bytes(out);
 }
 
+// split_records(data: bytes) -> (error, detail, records): error is None or the core's message
+// ("invalid JSON", "not a CloudTrail log file"); records is a list of
+// (offset, length, eventTime or None, eventName or None, readOnly True/False/None).
+py::tuple split_records(const py::bytes &data) {
+  char *bytes = nullptr;
+  Py_ssize_t size = 0;
+  if (PyBytes_AsStringAndSize(data.ptr(), &bytes, &size) != 0) { throw py::error_already_set(); }
+  // One splitter per thread keeps its buffers between files; a very large file gets its own, so
+  // that its buffers are freed when it is done.
+  thread_local ctdetect::RecordSplitter shared_splitter;
+  std::unique_ptr<ctdetect::RecordSplitter> own_splitter;
+  ctdetect::RecordSplitter *splitter = &shared_splitter;
+  if (size > (16 << 20)) {
+    own_splitter = std::make_unique<ctdetect::RecordSplitter>();
+    splitter = own_splitter.get();
+  }
+  std::vector<ctdetect::RecordSpan> spans;
+  ctdetect::error_code error;
+  {
+    py::gil_scoped_release release;
+    error = splitter->split(std::string_view(bytes, static_cast<size_t>(size)), spans);
+  }
+  if (error != ctdetect::error_code::SUCCESS) {
+    return py::make_tuple(py::str(ctdetect::error_message(error)), py::str(splitter->detail()), py::list());
+  }
+  py::list records(spans.size());
+  size_t index = 0;
+  for (const auto &span : spans) {
+    py::object event_time = span.has_event_time ? py::object(py::str(span.event_time.data(), span.event_time.size()))
+                                                : py::object(py::none());
+    py::object event_name = span.has_event_name ? py::object(py::str(span.event_name.data(), span.event_name.size()))
+                                                : py::object(py::none());
+    py::object read_only = span.read_only < 0 ? py::object(py::none()) : py::object(py::bool_(span.read_only == 1));
+    records[index++] = py::make_tuple(span.offset, span.length, event_time, event_name, read_only);
+  }
+  return py::make_tuple(py::none(), py::str(""), records);
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_ctdetect, m) {
@@ -65,4 +104,6 @@ PYBIND11_MODULE(_ctdetect, m) {
       .def("analyze", &analyze, py::arg("raw"))
       .def("process_body", &process_body, py::arg("body"), py::arg("field") = "_raw", py::arg("extract") = true,
            py::arg("only_detections") = false);
+  m.def("split_records", &split_records, py::arg("data"),
+        "Byte ranges and eventTime/eventName/readOnly of each record of a CloudTrail log file.");
 }

@@ -14,6 +14,7 @@ constexpr const char *kMessages[] = {
     "invalid lookup",
     "unknown detection in rules",
     "cannot read file",
+    "not a CloudTrail log file",
 };
 static_assert(sizeof(kMessages) / sizeof(kMessages[0]) == static_cast<size_t>(error_code::NUM_ERROR_CODES),
               "one message per error code");

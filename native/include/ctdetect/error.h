@@ -17,6 +17,7 @@ enum class error_code {
   LOOKUP_INVALID,     // a lookup that cannot be read
   RULES_UNKNOWN,      // rules= names no detection
   IO_ERROR,           // a file that cannot be read
+  NOT_A_LOG_FILE,     // valid JSON, but not a CloudTrail log file ({"Records":[...]}): a digest file...
   NUM_ERROR_CODES
 };
 

@@ -1,0 +1,271 @@
+"""The entry point of bin/cloudtrail_logs.py: --scheme, --validate-arguments, or one run.
+
+A run reads every log file not yet finished, in listing order. Per file: read, decompress, split
+(native splitter), then send the records from the checkpointed position on, in batches: write a
+batch to splunkd, flush, then save the position. A file whose last record is sent is marked done.
+Corrupt gzip or JSON is logged as ERROR (splunkd puts stderr in _internal), the file is marked bad
+and the run goes on; digest files and other objects are logged and marked skipped.
+"""
+import os
+import sys
+import xml.etree.ElementTree as ElementTree
+from xml.sax.saxutils import escape
+
+from splunk_app.modinput import scheme
+from splunk_app.modinput.checkpoint import BAD, DONE, SKIPPED, CheckpointStore
+from splunk_app.modinput.splitter import NOT_A_LOG_FILE, CorruptFile, SplitError, decompress, load_splitter
+from splunk_app.modinput.sources import LocalSource, S3Source, SourceError, name_kind
+from splunk_app.modinput.writer import EventWriter
+
+READ_ONLY_PREFIXES = ("Describe", "List", "Get")
+MAX_CONSECUTIVE_READ_FAILURES = 5
+
+
+def app_root():
+    return os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+class Log(object):
+    """stderr lines 'LEVEL message': splunkd logs them in splunkd.log (index _internal)."""
+
+    def __init__(self, stream, prefix=""):
+        self._stream = stream
+        self._prefix = prefix
+
+    def __call__(self, level, message):
+        try:
+            self._stream.write("%s %s%s\n" % (level, self._prefix, message))
+            self._stream.flush()
+        except (OSError, ValueError):
+            pass
+
+
+def is_read_only(event_name, read_only):
+    """exclude_read_only drops Describe*/List*/Get* events, except those marked readOnly=false."""
+    return bool(event_name) and event_name.startswith(READ_ONLY_PREFIXES) and read_only is not False
+
+
+def _parse_xml(data, what):
+    try:
+        return ElementTree.fromstring(data)
+    except ElementTree.ParseError as err:
+        raise ValueError("cannot parse the %s XML from splunkd: %s" % (what, err))
+
+
+def _params(element):
+    params = {}
+    for child in element:
+        if child.tag == "param":
+            params[child.get("name")] = child.text or ""
+        elif child.tag == "param_list":
+            params[child.get("name")] = ",".join(value.text or "" for value in child.findall("value"))
+    return params
+
+
+def validate_arguments(stdin, stdout):
+    """--validate-arguments: exit status 0, or 1 with <error><message> on stdout."""
+    root = _parse_xml(stdin.read(), "validation")
+    item = root.find("item")
+    params = _params(item) if item is not None else {}
+    _config, errors = scheme.validate(params)
+    if not errors:
+        return 0
+    stdout.write(("<error><message>%s</message></error>" % escape("; ".join(errors))).encode("utf-8"))
+    stdout.flush()
+    return 1
+
+
+def _source_for(config, stanza, server_uri, session_key, log):
+    if config.local_folder:
+        return LocalSource(config.local_folder)
+    credentials = None
+    if config.aws_access_key_id:
+        from splunk_app.modinput.credentials import secret_access_key
+        app = os.path.basename(app_root())
+        secret = secret_access_key(server_uri, session_key, app, scheme.CREDENTIAL_REALM, config.aws_access_key_id)
+        credentials = (config.aws_access_key_id, secret)
+    return S3Source(config, app_root(), credentials, session_name="cloudtrail-detect-" + stanza.split("://", 1)[-1])
+
+
+class Run(object):
+    def __init__(self, config, stanza, store, source, writer, split_records, log):
+        self.config = config
+        self.stanza = stanza
+        self.store = store
+        self.source = source
+        self.writer = writer
+        self.split_records = split_records
+        self.log = log
+        self.sent = 0
+        self.files = 0
+
+    def _limit_reached(self):
+        return bool(self.config.max_events_per_run) and self.sent >= self.config.max_events_per_run
+
+    def _skip(self, item, status, level, reason):
+        if status == BAD:
+            message = "%s; the file is marked bad and skipped" % reason
+        else:
+            message = "skipped: %s" % reason
+        self.log(level, "%s: %s" % (item.source, message))
+        self.store.mark(item.key, status, reason)
+
+    def run(self):
+        """Returns True when every file was read (False: stopped at max_events_per_run)."""
+        failures = 0
+        for item in self.source.list():
+            if self.store.status(item.key) is not None:
+                continue
+            if self.config.start_date and item.date and item.date < self.config.start_date:
+                continue
+            kind = name_kind(item.key)
+            if kind == "folder":
+                continue
+            if kind == "digest":
+                self._skip(item, SKIPPED, "INFO", "a CloudTrail digest or Insights file")
+                continue
+            if kind == "other":
+                self._skip(item, SKIPPED, "INFO", "not a CloudTrail log file name (.json.gz, .json, .gz)")
+                continue
+            try:
+                data = self.source.read(item)
+            except SourceError as err:
+                self.log("ERROR", "%s; it is retried on the next run" % (err,))
+                failures += 1
+                if failures >= MAX_CONSECUTIVE_READ_FAILURES:
+                    self.log("ERROR", "%d reads failed in a row; stopping this run" % failures)
+                    return True
+                continue
+            failures = 0
+            if not self._send_file(item, data):
+                return False
+        return True
+
+    def _send_file(self, item, data):
+        """Send one file's records from its checkpoint on. False when max_events_per_run stopped it."""
+        size = len(data) if item.size is None else item.size
+        try:
+            document = decompress(data)
+            records = self.split_records(document)
+        except CorruptFile as err:
+            self._skip(item, BAD, "ERROR", str(err))
+            return True
+        except SplitError as err:
+            if err.kind != NOT_A_LOG_FILE:
+                self._skip(item, BAD, "ERROR", str(err))
+            else:
+                self._skip(item, SKIPPED, "WARN" if err.detail == "empty file" else "INFO", str(err))
+            return True
+        del data
+        start, note = self.store.position(item.key, size)
+        if note:
+            self.log("WARN", "%s: %s" % (item.source, note))
+        total = len(records)
+        if start > total:
+            self.log("WARN", "%s: checkpoint at record %d but the file has %d; reading it again from the start"
+                     % (item.source, start, total))
+            start = 0
+        self.writer.set_source(item.source)
+        exclude = self.config.exclude_read_only
+        batch_size = self.config.batch_size
+        limit = self.config.max_events_per_run
+        excluded = 0
+        position = start
+        for position in range(start, total):
+            offset, length, event_time, event_name, read_only = records[position]
+            if exclude and is_read_only(event_name, read_only):
+                excluded += 1
+                continue
+            self.writer.add(document[offset:offset + length], event_time)
+            self.sent += 1
+            if self.writer.pending_count >= batch_size or (limit and self.sent >= limit):
+                self.writer.flush()
+                self.store.save_position(item.key, size, position + 1)
+                if limit and self.sent >= limit and position + 1 < total:
+                    self.log("INFO", "max_events_per_run=%d reached in %s at record %d of %d; the next run goes on "
+                             "from there" % (limit, item.source, position + 1, total))
+                    return False
+        self.writer.flush()
+        self.store.mark(item.key, DONE, records=total)
+        self.files += 1
+        self.log("INFO", "%s: done, %d records (from record %d%s)"
+                 % (item.source, total, start, ", %d read-only excluded" % excluded if excluded else ""))
+        return not self._limit_reached()
+
+
+def run_stanza(stanza, params, checkpoint_dir, server_uri, session_key, stdout, stderr, environ):
+    log = Log(stderr, "%s: " % stanza)
+    config, errors = scheme.validate(params, check_folder=False)
+    if errors:
+        log("ERROR", "invalid configuration: %s" % "; ".join(errors))
+        return 1
+    if not checkpoint_dir:
+        log("ERROR", "splunkd gave no checkpoint_dir")
+        return 1
+    try:
+        split_records, note = load_splitter(environ)
+    except ValueError as err:
+        log("ERROR", str(err))
+        return 1
+    if note:
+        log("WARN", note)
+    store = CheckpointStore(checkpoint_dir, stanza)
+    if not store.lock():
+        log("WARN", "another run of this input is still going; this one stops")
+        return 0
+    try:
+        source = _source_for(config, stanza, server_uri, session_key, log)
+    except Exception as err:  # SourceError, CredentialError, a botocore configuration error
+        log("ERROR", "cannot open the source: %s" % (err,))
+        return 1
+    writer = EventWriter(stdout, stanza, scheme.SOURCETYPE, config.index)
+    writer.start()
+    run = Run(config, stanza, store, source, writer, split_records, log)
+    try:
+        complete = run.run()
+    except SourceError as err:
+        log("ERROR", str(err))
+        return 1
+    finally:
+        writer.close()
+        store.sync()
+    log("INFO", "run %s: %d events sent from %d files" % ("complete" if complete else "paused", run.sent, run.files))
+    return 0
+
+
+def run_input(stdin, stdout, stderr, environ):
+    root = _parse_xml(stdin.read(), "input")
+    text = lambda name: (root.findtext(name) or "").strip()
+    status = 0
+    configuration = root.find("configuration")
+    stanzas = configuration.findall("stanza") if configuration is not None else []
+    if not stanzas:
+        Log(stderr)("ERROR", "no <stanza> in the input configuration from splunkd")
+        return 1
+    for stanza in stanzas:
+        status |= run_stanza(stanza.get("name") or "", _params(stanza), text("checkpoint_dir"), text("server_uri"),
+                             text("session_key"), stdout, stderr, environ)
+    return status
+
+
+def main(argv=None, stdin=None, stdout=None, stderr=None, environ=None):
+    argv = sys.argv[1:] if argv is None else argv
+    stdin = sys.stdin.buffer if stdin is None else stdin
+    stdout = sys.stdout.buffer if stdout is None else stdout
+    stderr = sys.stderr if stderr is None else stderr
+    environ = os.environ if environ is None else environ
+    try:
+        if "--scheme" in argv:
+            stdout.write(scheme.scheme_xml())
+            stdout.flush()
+            return 0
+        if "--validate-arguments" in argv:
+            return validate_arguments(stdin, stdout)
+        return run_input(stdin, stdout, stderr, environ)
+    except BrokenPipeError:
+        Log(stderr)("ERROR", "splunkd closed the pipe; the run stops (nothing is lost: the checkpoint "
+                             "is behind every unsent event)")
+        return 1
+    except ValueError as err:
+        Log(stderr)("ERROR", str(err))
+        return 1

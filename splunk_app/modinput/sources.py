@@ -1,0 +1,153 @@
+"""Where log files come from: a local folder tree or an S3 bucket.
+
+Both list ``LogObject``s in a stable order (sorted paths; S3's key order) and read one object's
+bytes at a time. CloudTrail's layout is AWSLogs/<account>/CloudTrail/<region>/<yyyy>/<mm>/<dd>/;
+other layouts are read too (their files simply have no date).
+"""
+import datetime
+import os
+import re
+import sys
+from collections import namedtuple
+
+# key: the checkpoint key (path relative to the folder, or the S3 key); source: the event's source
+# field; size in bytes; date: the yyyy/mm/dd of the path, or None.
+LogObject = namedtuple("LogObject", ["key", "source", "size", "date"])
+
+_DATE = re.compile(r"(?:^|/)(\d{4})/(\d{2})/(\d{2})/")
+_LOG_SUFFIXES = (".json.gz", ".json", ".gz")
+_NOT_LOGS = ("CloudTrail-Digest", "CloudTrail-Insight")
+
+
+class SourceError(Exception):
+    """An object or the listing cannot be read (permissions, network, a missing bucket)."""
+
+
+def path_date(key):
+    """The last yyyy/mm/dd/ of a key, as a date, or None."""
+    found = None
+    for match in _DATE.finditer(key):
+        found = match
+    if found is None:
+        return None
+    try:
+        return datetime.date(int(found.group(1)), int(found.group(2)), int(found.group(3)))
+    except ValueError:
+        return None
+
+
+def name_kind(key):
+    """What the name says, before reading: "folder" (an S3 folder marker, ignored), "digest"
+    (a CloudTrail digest or Insights file), "other" (not a log file name) or "log"."""
+    if key.endswith("/"):
+        return "folder"
+    parts = key.split("/")
+    if any(part in _NOT_LOGS for part in parts[:-1]) or "_CloudTrail-Digest_" in parts[-1]:
+        return "digest"
+    if not parts[-1].endswith(_LOG_SUFFIXES):
+        return "other"
+    return "log"
+
+
+class LocalSource(object):
+    def __init__(self, folder):
+        self.folder = os.path.abspath(folder)
+        self.description = self.folder
+
+    def list(self):
+        if not os.path.isdir(self.folder):
+            raise SourceError("local_folder %s is not a folder" % self.folder)
+        for root, folders, files in os.walk(self.folder):
+            folders.sort()
+            for name in sorted(files):
+                path = os.path.join(root, name)
+                try:
+                    size = os.path.getsize(path)
+                except OSError:
+                    continue  # removed since the listing
+                key = os.path.relpath(path, self.folder).replace(os.sep, "/")
+                yield LogObject(key, path, size, path_date(key))
+
+    def read(self, item):
+        try:
+            with open(item.source, "rb") as handle:
+                return handle.read()
+        except OSError as err:
+            raise SourceError("cannot read %s: %s" % (item.source, err))
+
+
+def import_boto3(app_root):
+    """boto3, from the app's lib/ folder (vendored by the packaging step) or the interpreter.
+    Raises SourceError with what to do when it is nowhere."""
+    lib = os.path.join(app_root, "lib")
+    if os.path.isdir(lib) and lib not in sys.path:
+        sys.path.insert(1, lib)
+    try:
+        import boto3
+        import botocore
+    except ImportError as err:
+        raise SourceError(
+            "S3 mode needs boto3, which Splunk does not ship for apps, and it is not importable (%s). "
+            "The app package vendors it in %s (see README, 'Ingesting CloudTrail logs'); for a checkout, "
+            "run: %s -m pip install boto3" % (err, lib, os.path.basename(sys.executable or "python3")))
+    return boto3, botocore
+
+
+class S3Source(object):
+    def __init__(self, config, app_root, credentials=None, session_name="cloudtrail-detect"):
+        """credentials: None (the instance role / environment) or (access key id, secret)."""
+        self.bucket = config.s3_bucket
+        self.prefix = config.s3_prefix or ""
+        self.description = "s3://%s/%s" % (self.bucket, self.prefix)
+        boto3, botocore = import_boto3(app_root)
+        from botocore.config import Config
+        self._client_errors = (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError)
+        session_args = {"region_name": config.aws_region}
+        if credentials:
+            session_args["aws_access_key_id"], session_args["aws_secret_access_key"] = credentials
+        session = boto3.session.Session(**session_args)
+        if config.aws_role_arn:
+            session = self._assumed_role_session(boto3, session, config, session_name)
+        self._client = session.client(
+            "s3", region_name=config.aws_region, endpoint_url=config.s3_endpoint_url,
+            config=Config(retries={"max_attempts": 5, "mode": "standard"}, connect_timeout=20, read_timeout=60))
+
+    def _assumed_role_session(self, boto3, session, config, session_name):
+        """A session whose credentials come from sts:AssumeRole and renew themselves before they
+        expire (a long first run outlives one hour of credentials)."""
+        import botocore.session
+        from botocore.credentials import RefreshableCredentials
+        sts = session.client("sts", region_name=config.aws_region)
+        role_session_name = re.sub(r"[^\w+=,.@-]", "-", session_name)[:64]
+
+        def fetch():
+            try:
+                reply = sts.assume_role(RoleArn=config.aws_role_arn, RoleSessionName=role_session_name)
+            except self._client_errors as err:
+                raise SourceError("cannot assume role %s: %s" % (config.aws_role_arn, err))
+            credentials = reply["Credentials"]
+            return {"access_key": credentials["AccessKeyId"], "secret_key": credentials["SecretAccessKey"],
+                    "token": credentials["SessionToken"], "expiry_time": credentials["Expiration"].isoformat()}
+
+        refreshable = RefreshableCredentials.create_from_metadata(
+            metadata=fetch(), refresh_using=fetch, method="sts-assume-role")
+        core = botocore.session.get_session()
+        core._credentials = refreshable
+        core.set_config_variable("region", config.aws_region)
+        return boto3.session.Session(botocore_session=core)
+
+    def list(self):
+        paginator = self._client.get_paginator("list_objects_v2")
+        try:
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix):
+                for entry in page.get("Contents", ()):
+                    key = entry["Key"]
+                    yield LogObject(key, "s3://%s/%s" % (self.bucket, key), entry.get("Size"), path_date(key))
+        except self._client_errors as err:
+            raise SourceError("cannot list s3://%s/%s: %s" % (self.bucket, self.prefix, err))
+
+    def read(self, item):
+        try:
+            return self._client.get_object(Bucket=self.bucket, Key=item.key)["Body"].read()
+        except self._client_errors as err:
+            raise SourceError("cannot read %s: %s" % (item.source, err))
