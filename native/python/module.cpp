@@ -37,8 +37,14 @@ py::dict analyze(ctdetect::Engine &engine, const std::string &raw) {
   return out;
 }
 
-py::bytes process_body(ctdetect::Engine &engine, const py::bytes &body, const std::string &field, bool extract,
-                       bool only_detections) {
+// A reply body the module hands to Python without copying it: a read-only memoryview whose
+// exporter owns the bytes (a reply is several times its chunk; a copy would double the peak).
+struct ReplyBody {
+  std::string bytes;
+};
+
+py::memoryview process_body(ctdetect::Engine &engine, const py::bytes &body, const std::string &field, bool extract,
+                            bool only_detections) {
   char *data = nullptr;
   Py_ssize_t size = 0;
   if (PyBytes_AsStringAndSize(body.ptr(), &data, &size) != 0) { throw py::error_already_set(); }
@@ -52,7 +58,8 @@ py::bytes process_body(ctdetect::Engine &engine, const py::bytes &body, const st
   if (error != ctdetect::error_code::SUCCESS) {
     throw py::value_error(std::string(ctdetect::error_message(error)) + ": " + detail);
   }
-  return py::bytes(out);
+  py::object owner = py::cast(new ReplyBody{std::move(out)}, py::return_value_policy::take_ownership);
+  return py::memoryview(owner);
 }
 
 // split_records(data: bytes) -> (error, detail, records): error is None or the core's message
@@ -97,6 +104,11 @@ py::tuple split_records(const py::bytes &data) {
 
 PYBIND11_MODULE(_ctdetect, m) {
   m.doc() = "CloudTrail Detect native engine (simdjson).";
+  py::class_<ReplyBody>(m, "ReplyBody", py::buffer_protocol())
+      .def_buffer([](ReplyBody &reply) -> py::buffer_info {
+        return py::buffer_info(reply.bytes.data(), 1, py::format_descriptor<unsigned char>::format(), 1,
+                               {static_cast<py::ssize_t>(reply.bytes.size())}, {static_cast<py::ssize_t>(1)}, true);
+      });
   py::class_<ctdetect::Engine>(m, "Engine")
       .def(py::init(&create_engine), py::arg("conf_paths"), py::arg("lookup_dir"), py::arg("rules") = "*")
       .def_property_readonly("detection_ids", &ctdetect::Engine::detection_ids)

@@ -95,8 +95,8 @@ def _chunk(records):
 def test_whole_chunk_bodies_are_byte_identical(engines, extract, only_detections):
     native, python = engines
     body = _chunk(shared_records())
-    left = native.process_body(body, "_raw", extract, only_detections)
-    right = python.process_body(body, "_raw", extract, only_detections)
+    left = bytes(native.process_body(body, "_raw", extract, only_detections))
+    right = bytes(python.process_body(body, "_raw", extract, only_detections))
     if left != right:
         left_lines, right_lines = left.split(b"\n"), right.split(b"\n")
         first = next(i for i, (a, b) in enumerate(zip(left_lines, right_lines)) if a != b) if any(
@@ -133,3 +133,14 @@ def test_nesting_limit_agrees(engines, depth, readable):
             assert error is None
         else:
             assert error == "invalid JSON: more than 1024 nested arrays and objects"
+
+
+def test_native_replies_are_owned_memoryviews(engines):
+    """The native reply is handed over without a copy, and stays valid after later calls."""
+    native, _python = engines
+    records = shared_records()
+    first = native.process_body(_chunk(records[:3]))
+    kept = bytes(first)
+    second = native.process_body(_chunk(records[3:9]))
+    assert isinstance(first, memoryview) and first.readonly
+    assert bytes(first) == kept and bytes(second) != kept

@@ -119,7 +119,7 @@ def run_command(records):
         except ValueError:
             when = 0.0
         writer.writerow(["%.3f" % when, raw])
-    output = engine.process_body(buffer.getvalue().encode("utf-8")).decode("utf-8")
+    output = bytes(engine.process_body(buffer.getvalue().encode("utf-8"))).decode("utf-8")
     rows = list(csv.reader(io.StringIO(output)))
     header = rows[0]
     events = []
