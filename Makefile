@@ -4,7 +4,7 @@ PYTHON ?= python3
 BUILD_DIR ?= build
 JOBS ?= 2
 
-.PHONY: all deps configure build test test-native test-python demo clean generate package
+.PHONY: all deps configure build test test-native test-python demo clean generate bench package
 
 all: build
 
@@ -38,6 +38,13 @@ package: deps
 # and one filter macro per detection) from the detections; a test fails when it is stale.
 generate:
 	@$(PYTHON) packaging/generate_savedsearches.py
+
+# The benchmark suite (not part of `make test`): builds ctdetect_bench, generates the corpus once
+# (build/bench/), prints the table and checks the targets. BENCH_ARGS=--events 100000 for a quick run.
+bench: configure
+	@cmake -S . -B $(BUILD_DIR) -DCTDETECT_BUILD_BENCH=ON >/dev/null
+	@cmake --build $(BUILD_DIR) -j $(JOBS)
+	@$(PYTHON) native/bench/run_bench.py $(BENCH_ARGS)
 
 demo: build
 	@$(PYTHON) tests/harness/demo.py samples/demo_events.ndjson

@@ -67,7 +67,7 @@ def test_default_meta_exports_command_and_lookups(repo_root):
     conf = read_conf(repo_root, "metadata/default.meta")
     assert conf["commands/cloudtraildetect"]["export"] == "system"
     assert conf["lookups"]["export"] == "system"
-    assert conf[""]["access"] == "read : [ * ], write : [ admin, power ]"
+    assert conf[""]["access"] == "read : [ * ], write : [ admin, power, sc_admin ]"
 
 
 def test_attacker_lookup_is_an_empty_table(repo_root):
