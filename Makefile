@@ -4,7 +4,7 @@ PYTHON ?= python3
 BUILD_DIR ?= build
 JOBS ?= 2
 
-.PHONY: all deps configure build test test-native test-python demo clean generate bench package
+.PHONY: all deps configure build test test-native test-sanitize test-python demo clean generate bench package
 
 all: build
 
@@ -26,7 +26,17 @@ test-native: build
 test-python: build
 	CTDETECT_REQUIRE_NATIVE=1 $(PYTHON) -m pytest -q tests
 
-test: test-native test-python
+# The GoogleTest suite again under AddressSanitizer and UndefinedBehaviorSanitizer (Debug, so
+# simdjson's own development checks run too); any report fails the run.
+test-sanitize: deps
+	@cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCTDETECT_BUILD_TESTS=ON \
+	  -DCTDETECT_BUILD_PYTHON=OFF -DCTDETECT_BUILD_CLI=OFF \
+	  "-DCMAKE_CXX_FLAGS=-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	  -DCMAKE_EXE_LINKER_FLAGS=-fsanitize=address,undefined >/dev/null
+	@cmake --build build-asan -j $(JOBS)
+	cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j $(JOBS)
+
+test: test-native test-sanitize test-python
 
 # dist/<app id>-<version>.tar.gz for Splunk 9.3-10.x (portable native modules for Python 3.9
 # and 3.13, built under build-package/), then AppInspect on it, plain and with the cloud tags.
@@ -50,4 +60,4 @@ demo: build
 	@$(PYTHON) tests/harness/demo.py samples/demo_events.ndjson
 
 clean:
-	rm -rf $(BUILD_DIR) splunk_app/_ctdetect*.so build-package dist
+	rm -rf $(BUILD_DIR) build-asan splunk_app/_ctdetect*.so build-package dist

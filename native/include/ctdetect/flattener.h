@@ -19,6 +19,9 @@ public:
   explicit Flattener(PathTable &paths) : paths_(paths) {
     // DOM counts the record object as a level; flatten() allows 1024 levels below it.
     if (validator_.allocate(1 << 16, kMaxDepth + 1) != simdjson::SUCCESS) { validator_ = simdjson::dom::parser(); }
+    // walk() stops at kMaxDepth levels itself; On-Demand's own depth bookkeeping must have room
+    // for the levels it has entered by then (its development checks assert on it).
+    if (parser_.allocate(1 << 16, kMaxDepth + 8) != simdjson::SUCCESS) { parser_ = simdjson::ondemand::parser(); }
   }
 
   // Loads the record to work on: a copy of `json`, or the value of a raw CSV cell (unquoted
