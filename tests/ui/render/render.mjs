@@ -92,11 +92,22 @@ try {
             if (snapshot !== previous) { previous = snapshot; stableSince = Date.now(); }
             else if (Date.now() - stableSince > 1200) break;
         }
-        // Maps draw their bubbles after the map itself has loaded: wait for them too.
-        await pg.waitForFunction(() => [...document.querySelectorAll('[data-test=viz-item]')]
-            .filter((el) => el.innerText.includes('zoom map'))
-            .every((el) => el.querySelectorAll('svg circle, svg path').length > 0), null, { timeout: 15000 })
-            .catch(() => {});
+        // Maps draw their bubbles after the map itself has loaded (its tile requests are blocked,
+        // which can take a while on a loaded machine): wait for each map panel by its id, and
+        // reload the page once if a map is still empty.
+        const visualizations = JSON.parse(definitions[name]).visualizations || {};
+        const mapIds = Object.keys(visualizations).filter((id) => visualizations[id].type === 'splunk.map');
+        const mapsDrawn = (ids) => ids.every((id) => {
+            const el = document.querySelector(`[data-test=viz-item][data-id="${id}"]`);
+            return el !== null && el.querySelectorAll('svg *').length > 0;
+        });
+        if (mapIds.length > 0) {
+            const drawn = await pg.waitForFunction(mapsDrawn, mapIds, { timeout: 30000 }).then(() => true, () => false);
+            if (!drawn) {
+                await pg.reload();
+                await pg.waitForFunction(mapsDrawn, mapIds, { timeout: 30000 }).catch(() => {});
+            }
+        }
         await pg.waitForTimeout(500);
         const panels = await pg.evaluate(() => [...document.querySelectorAll('[data-test=viz-item]')].map((el) => {
             const box = el.getBoundingClientRect();
