@@ -17,27 +17,19 @@ Not part of `make test`.
 import argparse
 import gzip
 import json
-import os
 import pathlib
 import sys
 import time
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "tests"))
+from shared_records import iter_shared_records  # noqa: E402
 
 
 def shared_records():
-    root = pathlib.Path(os.environ.get("CTDETECT_SHARED_DATA", REPO.parent / "shared" / "data")) / "cloudtrail"
-    out = []
-    for path in sorted((root / "stratus-red-team").glob("*.json")):
-        for record in json.loads(path.read_text(encoding="utf-8")):
-            out.append(json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
-    for name in ("traildiscover.ndjson", "otrf-cloudgoat-ec2-proxy-s3-exfiltration.ndjson"):
-        with open(root / name, "rb") as handle:
-            out.extend(line.rstrip(b"\r\n") for line in handle if line.strip())
-    if not out:
-        raise SystemExit("no shared records under %s" % root)
-    return out
+    """Every shared record as the bytes a CloudTrail file holds (see tests/shared_records.py)."""
+    return [raw.encode("utf-8") for _origin, raw in iter_shared_records()]
 
 
 def build_files(total_mb, per_file):

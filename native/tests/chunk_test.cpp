@@ -115,7 +115,6 @@ std::vector<std::string> detection_cells(ctdetect::Engine &engine, const std::ve
   }
   std::string out = run_chunk(engine, body, options);
   // Compare the chunk's detections with analyze(): same order, same ids.
-  std::string detail;
   ctdetect::CsvReader reader(out);
   std::vector<std::string_view> row;
   bool has_row = false;

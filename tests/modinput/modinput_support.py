@@ -23,6 +23,8 @@ import pytest
 REPO = pathlib.Path(__file__).resolve().parent.parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
+if str(REPO / "tests") not in sys.path:
+    sys.path.insert(0, str(REPO / "tests"))
 SCRIPT = REPO / "bin" / "cloudtrail_logs.py"
 RUN_TIMEOUT = 120
 
@@ -31,16 +33,10 @@ RUN_TIMEOUT = 120
 
 def shared_record_texts(shared_data):
     """Every shared record as the bytes a CloudTrail file would hold: NDJSON lines as they are,
-    Stratus records serialised compactly as CloudTrail writes them."""
-    root = shared_data / "cloudtrail"
-    out = []
-    for path in sorted((root / "stratus-red-team").glob("*.json")):
-        for record in json.loads(path.read_text(encoding="utf-8")):
-            out.append(json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
-    for name in ("traildiscover.ndjson", "otrf-cloudgoat-ec2-proxy-s3-exfiltration.ndjson"):
-        with open(root / name, "rb") as handle:
-            out.extend(line.rstrip(b"\r\n") for line in handle if line.strip())
-    return out
+    Stratus records serialised compactly as CloudTrail writes them (tests/shared_records.py;
+    `shared_data` is the fixture that has already checked the data is there)."""
+    from shared_records import iter_shared_records
+    return [raw.encode("utf-8") for _origin, raw in iter_shared_records()]
 
 
 class LogTree(object):

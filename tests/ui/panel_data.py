@@ -34,6 +34,9 @@ sys.path.insert(0, os.path.join(REPO_ROOT, "tests"))
 sys.path.insert(0, HERE)
 
 from shared_records import shared_records  # noqa: E402
+
+sys.path.insert(0, os.path.join(REPO_ROOT, "tests", "harness"))
+from splunkd import decode_mv  # noqa: E402
 from splunk_app import engine_loader  # noqa: E402
 import fixtures  # noqa: E402
 
@@ -84,29 +87,6 @@ def detection_conf_paths():
         glob.glob(os.path.join(REPO_ROOT, "tests", "detections", "pending", "*.conf")))
 
 
-def _decode_mv(text):
-    values, current, index = [], [], 0
-    while index < len(text):
-        if text[index] != "$":
-            raise ValueError("bad multivalue encoding %r" % text)
-        index += 1
-        while True:
-            if text[index] == "$":
-                if index + 1 < len(text) and text[index + 1] == "$":
-                    current.append("$")
-                    index += 2
-                    continue
-                index += 1
-                break
-            current.append(text[index])
-            index += 1
-        values.append("".join(current))
-        current = []
-        if index < len(text) and text[index] == ";":
-            index += 1
-    return values
-
-
 def run_command(records):
     """The events after `| cloudtraildetect` (default options): dicts of field -> [values]."""
     engine, _note = engine_loader.load_engine(detection_conf_paths(), os.path.join(REPO_ROOT, "samples", "lookups"))
@@ -131,7 +111,7 @@ def run_command(records):
                 continue
             value, mv = cells.get(name, ""), cells.get("__mv_" + name, "")
             if mv:
-                event[name] = _decode_mv(mv)
+                event[name] = decode_mv(mv)
             elif value != "":
                 event[name] = [value]
         event["_time"] = [float(cells["_time"])]
