@@ -24,6 +24,10 @@ window.$C = {SPLUNKD_PATH: '/splunkd/__raw', MRSPARKLE_ROOT_PATH: '', LOCALE: 'e
 <script src="/app.js"></script></body></html>`;
 }
 
+// A 1x1 transparent PNG.
+const BLANK_TILE = Buffer.from(
+    'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==', 'base64');
+
 const report404 = [];
 const splunkdCalls = [];
 const server = http.createServer((req, res) => {
@@ -60,13 +64,19 @@ const browser = await chromium.launch({
     args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run',
         '--disable-background-networking', '--disable-component-update', '--disable-sync'],
 });
-const report = { blocked: [], dashboards: {} };
+const report = { blocked: [], tiles: [], dashboards: {} };
 try {
     const context = await browser.newContext({ viewport: { width: 1500, height: 1000 }, deviceScaleFactor: 1 });
     await context.route('**/*', (route) => {
         const url = new URL(route.request().url());
         if (url.protocol === 'data:' || url.protocol === 'blob:' || url.hostname === '127.0.0.1') {
             return route.continue();
+        }
+        if (/basemaps|tile/.test(url.hostname + url.pathname) && /\.(png|jpe?g|webp)$/.test(url.pathname)) {
+            // The map's base tiles: answered here with a blank tile so the map finishes loading
+            // (and draws its bubbles) at once instead of waiting out failed requests.
+            report.tiles.push(route.request().url());
+            return route.fulfill({ status: 200, contentType: 'image/png', body: BLANK_TILE });
         }
         report.blocked.push(route.request().url());
         return route.abort('blockedbyclient');
@@ -92,9 +102,8 @@ try {
             if (snapshot !== previous) { previous = snapshot; stableSince = Date.now(); }
             else if (Date.now() - stableSince > 1200) break;
         }
-        // Maps draw their bubbles after the map itself has loaded (its tile requests are blocked,
-        // which can take a while on a loaded machine): wait for each map panel by its id, and
-        // reload the page once if a map is still empty.
+        // Maps draw their bubbles once the map has loaded (its style and base tiles): wait for
+        // each map panel by its id.
         const visualizations = JSON.parse(definitions[name]).visualizations || {};
         const mapIds = Object.keys(visualizations).filter((id) => visualizations[id].type === 'splunk.map');
         const mapsDrawn = (ids) => ids.every((id) => {
@@ -102,11 +111,7 @@ try {
             return el !== null && el.querySelectorAll('svg *').length > 0;
         });
         if (mapIds.length > 0) {
-            const drawn = await pg.waitForFunction(mapsDrawn, mapIds, { timeout: 30000 }).then(() => true, () => false);
-            if (!drawn) {
-                await pg.reload();
-                await pg.waitForFunction(mapsDrawn, mapIds, { timeout: 30000 }).catch(() => {});
-            }
+            await pg.waitForFunction(mapsDrawn, mapIds, { timeout: 60000 }).catch(() => {});
         }
         await pg.waitForTimeout(500);
         const panels = await pg.evaluate(() => [...document.querySelectorAll('[data-test=viz-item]')].map((el) => {
