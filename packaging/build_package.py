@@ -10,17 +10,23 @@ Steps (each one fails loudly):
    results with packaging/check_portability.py.
 3. Stages the app folder: the folders Splunk reads (SHIPPED_FOLDERS, whatever they hold), the
    README, the licence, a generated app.manifest and the portable modules; never dotfiles,
-   caches, in-place developer builds or local/. Modes are 644, and 755 for bin/*.py.
+   caches, in-place developer builds or local/. Vendors boto3 and its dependencies, pure
+   Python, into the staged lib/ (packaging/vendor-requirements.txt, pinned with hashes; never
+   into the repository's lib/). Modes are 644, and 755 for bin/*.py.
 4. Writes a reproducible .tar.gz (sorted entries, fixed times and owners).
 5. Runs `splunk-appinspect inspect --mode precert` on it, plain and with
    `--included-tags cloud`, and fails on any failure or error (unless --skip-appinspect).
 
 Tools it needs beyond packaging/install-deps.sh come from packaging/install-package-deps.sh,
 which it runs first (ziglang and pybind11 from PyPI, simdjson's source from Debian, AppInspect
-from PyPI, all under build-package/).
+from PyPI, all under build-package/); the vendored wheels come from PyPI through venv-tools' pip
+(cached under build-package/vendor/).
 """
 import argparse
+import base64
+import csv
 import gzip
+import hashlib
 import io
 import json
 import os
@@ -197,6 +203,158 @@ def build_modules(work, jobs):
 
 
 # ---------------------------------------------------------------------------------------------
+# Vendored libraries (lib/)
+# ---------------------------------------------------------------------------------------------
+
+# boto3 and its dependencies for the modular input's S3 mode (Splunk's Python has no boto3 for
+# apps; splunk_app/modinput/sources.py imports it from <app>/lib): pure-Python wheels, one pinned
+# version each with its sha256, installed for CPython 3.9, the oldest Splunk Python (the same
+# files run on 3.13), into the staged package's lib/.
+VENDOR_REQUIREMENTS = os.path.join(REPO, "packaging", "vendor-requirements.txt")
+VENDOR_PYTHON = "3.9"
+# botocore/data holds a model for each of ~420 AWS services (26 MB of the 31 MB installed). The
+# input calls S3 and STS only (sts:AssumeRole for aws_role_arn; the web-identity credential
+# provider calls STS too), so only those two models are shipped, with the top-level files
+# botocore reads for every client (endpoints.json, partitions.json,
+# sdk-default-configuration.json, _retry.json). tests/packaging/test_install.py runs the
+# installed input in S3 mode (with an assumed role) from this lib/ alone.
+BOTOCORE_SERVICES = ("s3", "sts")
+# What an app folder has no use for: console scripts (pip --target puts jmespath's jp.py in
+# lib/bin/) and pip's installation markers.
+VENDOR_DROPPED_DIRS = ("bin",)
+VENDOR_DROPPED_DIST_INFO = ("REQUESTED", "direct_url.json")
+# Changes to vendored files, each applied to exactly one occurrence of the original text (the
+# build fails when a new version no longer has it) and marked in the file, as Apache-2.0 section
+# 4(b) asks. botocore's Client Side Monitoring sends per-call metrics as UDP datagrams (to
+# 127.0.0.1:31000) when `csm_enabled` is set in the environment or an AWS config file; Splunk
+# Cloud and app certification prohibit programmatic UDP communication (AppInspect
+# check_for_python_udp_network_communications fails on the socket it creates). The app makes no
+# use of CSM, which is off unless configured, so the vendored copy has none: the factory returns
+# what it returns when CSM is off.
+VENDOR_PATCHES = (
+    ("botocore/session.py",
+     """    def _create_csm_monitor(self):
+        if self.get_config_variable('csm_enabled'):
+            client_id = self.get_config_variable('csm_client_id')
+            host = self.get_config_variable('csm_host')
+            port = self.get_config_variable('csm_port')
+            handler = monitoring.Monitor(
+                adapter=monitoring.MonitorEventAdapter(),
+                publisher=monitoring.SocketPublisher(
+                    socket=socket.socket(socket.AF_INET, socket.SOCK_DGRAM),
+                    host=host,
+                    port=port,
+                    serializer=monitoring.CSMSerializer(
+                        csm_client_id=client_id
+                    ),
+                ),
+            )
+            return handler
+        return None
+""",
+     """    def _create_csm_monitor(self):
+        # Modified for CloudTrail Detect (packaging/build_package.py, VENDOR_PATCHES): Client
+        # Side Monitoring, which publishes metrics over UDP when csm_enabled is set, is removed;
+        # this copy of botocore never opens a UDP socket. As when CSM is off: no monitor.
+        return None
+"""),
+)
+
+
+def _vendored_wanted(relative):
+    """Whether a file pip installed (path relative to lib/, with /) goes into the package."""
+    parts = relative.split("/")
+    if parts[0] in VENDOR_DROPPED_DIRS or any(part.startswith(".") or part == "__pycache__" for part in parts):
+        return False
+    if relative.endswith((".pyc", ".pyo")):
+        return False
+    if parts[0].endswith(".dist-info") and parts[-1] in VENDOR_DROPPED_DIST_INFO:
+        return False
+    if parts[:2] == ["botocore", "data"] and len(parts) > 3 and parts[2] not in BOTOCORE_SERVICES:
+        return False
+    return True
+
+
+def vendor_install(work):
+    """pip-installs packaging/vendor-requirements.txt once per content of that file (hashes
+    required, no dependency resolution, no bytecode); returns the install folder."""
+    with open(VENDOR_REQUIREMENTS, "rb") as handle:
+        digest = hashlib.sha256(handle.read()).hexdigest()[:16]
+    target = os.path.join(work, "vendor", digest)
+    if os.path.isfile(os.path.join(target, ".complete")):
+        return target
+    shutil.rmtree(os.path.join(work, "vendor"), ignore_errors=True)
+    python = os.path.join(work, "venv-tools", "bin", "python")
+    run([python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-deps", "--require-hashes",
+         "--no-compile", "--only-binary=:all:", "--python-version", VENDOR_PYTHON, "--implementation", "cp",
+         "--target", target, "-r", VENDOR_REQUIREMENTS])
+    with open(os.path.join(target, ".complete"), "w", encoding="utf-8") as handle:
+        handle.write(digest + "\n")
+    return target
+
+
+def _record_hash(path):
+    with open(path, "rb") as handle:
+        digest = hashlib.sha256(handle.read()).digest()
+    return "sha256=" + base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+def vendor(app, installed):
+    """Copies the wanted files of `installed` into <app>/lib, applies VENDOR_PATCHES and rewrites
+    each dist-info RECORD to list exactly the files shipped, with their hashes (pip's RECORD also
+    names lib/bin scripts and the botocore models left out). Returns the lib-relative paths."""
+    lib = os.path.join(app, "lib")
+    copied = []
+    for current, dirs, names in os.walk(installed):
+        dirs.sort()
+        for name in sorted(names):
+            source = os.path.join(current, name)
+            relative = os.path.relpath(source, installed).replace(os.sep, "/")
+            if not _vendored_wanted(relative):
+                continue
+            target = os.path.join(lib, relative)
+            if os.path.exists(target):
+                raise PackageError("lib/%s is both in the repository and vendored" % relative)
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            shutil.copyfile(source, target)
+            copied.append(relative)
+    shipped = set(copied)
+    for relative, original, replacement in VENDOR_PATCHES:
+        path = os.path.join(lib, relative)
+        with open(path, encoding="utf-8", newline="") as handle:
+            text = handle.read()
+        if relative not in shipped or text.count(original) != 1:
+            raise PackageError("lib/%s: the text VENDOR_PATCHES replaces is not there once" % relative)
+        with open(path, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text.replace(original, replacement))
+    listed = set()
+    for dist_info in sorted(d for d in os.listdir(lib) if d.endswith(".dist-info")):
+        record = dist_info + "/RECORD"
+        if record not in shipped:
+            raise PackageError("lib/%s has no RECORD" % dist_info)
+        with open(os.path.join(lib, record), encoding="utf-8", newline="") as handle:
+            rows = list(csv.reader(handle))
+        kept = []
+        for row in rows:
+            path = os.path.normpath(row[0]).replace(os.sep, "/")
+            if path == record or path not in shipped:
+                continue
+            if row[1] != _record_hash(os.path.join(installed, path)):
+                raise PackageError("%s does not match its RECORD hash" % os.path.join(installed, path))
+            shipped_path = os.path.join(lib, path)
+            kept.append([path, _record_hash(shipped_path), str(os.path.getsize(shipped_path))])
+            listed.add(path)
+        kept.append([record, "", ""])
+        listed.add(record)
+        with open(os.path.join(lib, record), "w", encoding="utf-8", newline="") as handle:
+            csv.writer(handle, lineterminator="\n").writerows(kept)
+    unlisted = sorted(shipped - listed)
+    if unlisted:
+        raise PackageError("vendored files no RECORD lists: %s" % ", ".join(unlisted[:10]))
+    return copied
+
+
+# ---------------------------------------------------------------------------------------------
 # Staging and archive
 # ---------------------------------------------------------------------------------------------
 
@@ -246,6 +404,7 @@ def stage(app_id, version, conf, modules, work):
         shutil.copyfile(os.path.join(REPO, relative), target)
     for module in modules:
         shutil.copyfile(module, os.path.join(app, "splunk_app", os.path.basename(module)))
+    vendor(app, vendor_install(work))
     with open(os.path.join(app, "app.manifest"), "w", encoding="utf-8") as handle:
         json.dump(app_manifest(app_id, version, conf), handle, indent=4)
         handle.write("\n")

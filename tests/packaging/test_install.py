@@ -2,6 +2,9 @@
 job), unpacked into a fresh $SPLUNK_HOME/etc/apps/, and run from there over protocol v2 with the
 Pythons Splunk ships (3.9 and 3.13) on every shared CloudTrail record.
 
+The modular input is run from the installed package too, in S3 mode against moto's server on
+127.0.0.1, by Pythons that can import boto3 only from the package's vendored lib/.
+
 CTDETECT_PACKAGE=<file.tar.gz> tests a package built beforehand instead of building one.
 """
 import json
@@ -18,13 +21,15 @@ import pytest
 HERE = os.path.dirname(os.path.abspath(__file__))
 TESTS = os.path.dirname(HERE)
 REPO = os.path.dirname(TESTS)
-for path in (TESTS, os.path.join(TESTS, "harness"), os.path.join(REPO, "packaging")):
+for path in (TESTS, os.path.join(TESTS, "harness"), os.path.join(TESTS, "modinput"), os.path.join(REPO, "packaging")):
     if path not in sys.path:
         sys.path.insert(0, path)
 
 import build_package  # noqa: E402
 import check_portability  # noqa: E402
 import splunkd  # noqa: E402
+from modinput_support import log_tree, moto_endpoint  # noqa: E402,F401 (fixtures)
+from modinput_support import check_exactly_once, input_xml, parse_events, parse_stream, script_env, upload  # noqa: E402
 from shared_records import shared_records  # noqa: E402
 
 PYTHONS = {"3.9": "3.9.18", "3.13": "3.13.0"}
@@ -318,3 +323,147 @@ def _python_without_module():
                 and int(version.split(".")[1]) >= 9:
             return pyenv_python(version)
     raise RuntimeError("no Python 3.9+ other than 3.9 and 3.13 found to test the fallback")
+
+
+# ---------------------------------------------------------------------------------------------
+# The vendored libraries (lib/) and the modular input's S3 mode from the installed app
+# ---------------------------------------------------------------------------------------------
+
+def _pinned():
+    """{distribution name: version} of packaging/vendor-requirements.txt."""
+    pinned = {}
+    with open(build_package.VENDOR_REQUIREMENTS, encoding="utf-8") as handle:
+        for line in handle:
+            line = line.split("#", 1)[0].strip()
+            if line:
+                name, version = line.split()[0].split("==")
+                pinned[name] = version
+    return pinned
+
+
+def test_vendored_libraries_are_the_pinned_wheels_with_their_licences(installed):
+    """lib/ holds exactly the pinned distributions, pure Python, each with its licence files and
+    a RECORD that lists every file shipped with its hash; botocore's models only for S3 and STS;
+    nothing pip adds for a console or an installer."""
+    _home, app = installed
+    lib = os.path.join(app, "lib")
+    pinned = _pinned()
+    assert set(pinned) == {"boto3", "botocore", "s3transfer", "jmespath", "python-dateutil", "six", "urllib3"}
+    dist_infos = sorted(d for d in os.listdir(lib) if d.endswith(".dist-info"))
+    assert dist_infos == sorted("%s-%s.dist-info" % (name.replace("-", "_"), version)
+                                for name, version in pinned.items())
+    assert pinned["urllib3"].startswith("1.26.")  # botocore needs urllib3<1.27 on Python 3.9
+    listed = {}
+    for dist_info in dist_infos:
+        names = os.listdir(os.path.join(lib, dist_info))
+        assert any(n.upper().startswith(("LICENSE", "LICENCE", "COPYING")) for n in names), dist_info
+        assert "METADATA" in names and "REQUESTED" not in names and "direct_url.json" not in names, dist_info
+        with open(os.path.join(lib, dist_info, "RECORD"), encoding="utf-8") as handle:
+            for line in handle:
+                path, digest, size = line.rstrip("\n").rsplit(",", 2)
+                assert path not in listed, path
+                listed[path] = (digest, size)
+    for name in ("boto3", "botocore", "s3transfer"):  # Apache-2.0: the NOTICE goes with it
+        folder = os.path.join(lib, "%s-%s.dist-info" % (name, pinned[name]))
+        assert any(n.startswith("NOTICE") for n in os.listdir(folder)), folder
+    shipped = set()
+    for folder, _dirs, names in os.walk(lib):
+        for name in names:
+            shipped.add(os.path.relpath(os.path.join(folder, name), lib).replace(os.sep, "/"))
+    assert shipped == set(listed)
+    for path, (digest, size) in listed.items():
+        if path.endswith("/RECORD"):
+            assert (digest, size) == ("", ""), path
+            continue
+        full = os.path.join(lib, path)
+        assert digest == build_package._record_hash(full) and int(size) == os.path.getsize(full), path
+    top = {path.split("/")[0] for path in shipped}
+    assert top == set(dist_infos) | {"boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six.py", "urllib3"}
+    models = {path.split("/")[2] for path in shipped if path.startswith("botocore/data/") and path.count("/") > 2}
+    assert models == set(build_package.BOTOCORE_SERVICES) == {"s3", "sts"}
+    for required in ("endpoints.json", "partitions.json", "sdk-default-configuration.json", "_retry.json"):
+        assert "botocore/data/" + required in shipped
+    # The one change to vendored code (build_package.VENDOR_PATCHES): no UDP socket anywhere.
+    for path in shipped:
+        if path.endswith(".py"):
+            with open(os.path.join(lib, path), encoding="utf-8") as handle:
+                assert "SOCK_DGRAM" not in handle.read(), path
+    with open(os.path.join(lib, "botocore", "session.py"), encoding="utf-8") as handle:
+        assert "Modified for CloudTrail Detect" in handle.read()
+
+
+# Runs a script as splunkd would, then reports where each vendored module came from. -I: no
+# user site-packages, no PYTHON* variables; -S: no site-packages at all, so lib/ is the only
+# place boto3 can come from; -B: no __pycache__ written into the installed app.
+_PROBE = """import json, runpy, sys
+script = sys.argv[1]
+sys.argv = [script]
+try:
+    runpy.run_path(script, run_name="__main__")
+finally:
+    origins = {name: getattr(sys.modules.get(name), "__file__", None)
+               for name in ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six", "urllib3")}
+    sys.stderr.write("VENDORED-ORIGINS " + json.dumps(origins) + "\\n")
+"""
+
+
+def _run_installed_input(python, splunk_home, app, params, checkpoint_dir, extra_env=None):
+    env = script_env(dict({"SPLUNK_HOME": splunk_home}, **(extra_env or {})))
+    process = subprocess.run([python, "-I", "-S", "-B", "-c", _PROBE, os.path.join(app, "bin", "cloudtrail_logs.py")],
+                             input=input_xml(params, checkpoint_dir), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             env=env, cwd="/", timeout=300)
+    stderr = process.stderr.decode("utf-8", "replace")
+    origins = [json.loads(line.split(" ", 1)[1]) for line in stderr.splitlines()
+               if line.startswith("VENDORED-ORIGINS ")]
+    assert len(origins) == 1, stderr
+    # Only the input's own `LEVEL message` lines: no warning from a vendored library on either Python.
+    stray = [line for line in stderr.splitlines()
+             if not re.match(r"^(DEBUG|INFO|WARN|ERROR|FATAL) |^VENDORED-ORIGINS ", line)]
+    assert not stray, stderr
+    return process, stderr, origins[0]
+
+
+@pytest.fixture(scope="module")
+def installed_bucket(moto_endpoint, log_tree):
+    upload(moto_endpoint, "installed-app-logs", log_tree)
+    upload(moto_endpoint, "installed-app-prefixed", log_tree, prefix="org/")
+    return "installed-app-logs"
+
+
+@pytest.mark.parametrize("python", sorted(PYTHONS))
+def test_installed_input_reads_s3_with_the_vendored_boto3(installed, python, moto_endpoint, installed_bucket,
+                                                          log_tree, tmp_path):
+    """bin/cloudtrail_logs.py of the installed app, S3 mode, on the realistic bucket (moto on
+    127.0.0.1): every record exactly once, the broken files reported, and boto3 with all its
+    dependencies imported from <app>/lib by an interpreter that has no boto3 of its own."""
+    splunk_home, app = installed
+    interpreter = pyenv_python(PYTHONS[python])
+    bare = subprocess.run([interpreter, "-I", "-S", "-c", "import boto3"], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, cwd="/")
+    assert bare.returncode != 0 and b"No module named 'boto3'" in bare.stderr, bare
+    lib = os.path.join(app, "lib") + os.sep
+    bucket = installed_bucket
+
+    params = {"s3_bucket": bucket, "s3_endpoint_url": moto_endpoint, "aws_region": "us-east-1", "batch_size": "100"}
+    process, stderr, origins = _run_installed_input(interpreter, splunk_home, app, params, tmp_path / "cp")
+    assert process.returncode == 0, stderr
+    for name, origin in origins.items():
+        assert origin and origin.startswith(lib), (name, origin)
+    parse_stream(process.stdout)
+    check_exactly_once(log_tree, parse_events(process.stdout), lambda key: "s3://%s/%s" % (bucket, key))
+    errors = [line for line in stderr.splitlines() if line.startswith("ERROR ")]
+    assert sorted(line.split(": ")[1] for line in errors) == sorted("s3://%s/%s" % (bucket, k) for k in log_tree.bad)
+    again, stderr, _origins = _run_installed_input(interpreter, splunk_home, app, params, tmp_path / "cp")
+    assert again.returncode == 0 and parse_events(again.stdout) == [], stderr
+    assert not [line for line in stderr.splitlines() if line.startswith("ERROR ")], stderr
+
+    # An assumed role (STS, the other botocore model shipped) and a prefix.
+    params = {"s3_bucket": "installed-app-prefixed", "s3_prefix": "org/AWSLogs/", "s3_endpoint_url": moto_endpoint,
+              "aws_role_arn": "arn:aws:iam::123456789012:role/cloudtrail-reader"}
+    process, stderr, origins = _run_installed_input(interpreter, splunk_home, app, params, tmp_path / "cp-role",
+                                                    extra_env={"AWS_ENDPOINT_URL_STS": moto_endpoint})
+    assert process.returncode == 0, stderr
+    assert origins["botocore"].startswith(lib)
+    check_exactly_once(log_tree, parse_events(process.stdout), lambda key: "s3://installed-app-prefixed/org/%s" % key)
+    assert not [folder for folder, _dirs, _names in os.walk(os.path.join(app, "lib"))
+                if os.path.basename(folder) == "__pycache__"]
