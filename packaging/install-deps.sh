@@ -5,6 +5,8 @@ set -euo pipefail
 
 PYTHON="${PYTHON:-python3}"
 debian_packages=(cmake ninja-build g++ libsimdjson-dev pybind11-dev libgtest-dev)
+# The fuzz targets (`make fuzz`, native/fuzz/): clang with libFuzzer and the sanitizer runtimes.
+debian_packages+=(clang libclang-rt-dev)
 # The dashboards' render test (tests/ui) drives Debian's chromium with Node.js; Node comes from
 # Debian only where the machine has none (a NodeSource nodejs already carries npm).
 debian_packages+=(chromium)

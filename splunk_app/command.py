@@ -11,7 +11,7 @@ options are valid. splunkd starts one of these processes per search and per inde
 import sys
 
 from splunk_app.options import COMMAND, OptionError, parse_args
-from splunk_app.protocol import ProtocolError, read_chunk, write_chunk
+from splunk_app.protocol import BodyBuffer, ProtocolError, read_chunk, write_chunk
 
 
 class ChunkError(Exception):
@@ -81,8 +81,9 @@ def _serve(stdin, stdout, engine, options):
     """Answer execute messages until the one marked finished (splunkd sends nothing after it,
     and need not close the pipe before waiting for the process) or the end of the input."""
     number = 0
+    body_buffer = BodyBuffer()
     while True:
-        chunk = read_chunk(stdin)
+        chunk = read_chunk(stdin, body_buffer)
         if chunk is None:
             return
         metadata, body = chunk
@@ -101,6 +102,10 @@ def _serve(stdin, stdout, engine, options):
         write_chunk(stdout, {"finished": finished}, out)
         if finished:
             return
+        # Let go of this chunk and its reply before reading the next one: otherwise both stay
+        # alive while the next chunk is read and processed, adding 2 x a chunk to the peak, and
+        # the reply's buffer could not take the next reply (see the module's ReplyPool).
+        chunk = body = out = None
 
 
 def main(stdin, stdout, stderr=None):

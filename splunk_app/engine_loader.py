@@ -9,6 +9,9 @@ Environment variables (both optional, neither set by Splunk):
 - ``CTDETECT_CONF_DIR``: a directory laid out like the app's configuration (``default/`` and
   ``local/`` holding ``cloudtrail_detections.conf``, ``lookups/``) used instead of the app root.
   Tests and demos use it to run the command against their own detections.
+
+Tests may also set ``CTDETECT_NATIVE_DIR`` (see splunk_app/__init__.py): the native module is
+then imported from that directory only, e.g. the ASan+UBSan build of ``make test-sanitize-python``.
 """
 import os
 import sys

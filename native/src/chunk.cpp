@@ -74,6 +74,7 @@ error_code Engine::process_body(std::string_view body, const ChunkOptions &optio
                                 std::string &detail) {
   out.clear();
   if (body.empty()) { return error_code::SUCCESS; }
+  bound_memory();  // no path id or buffer of an earlier chunk is held past this point
   ChunkMemory &memory = *chunk_;
   std::vector<std::string_view> &cells = memory.cells;
   CsvReader reader(body);
@@ -114,7 +115,9 @@ error_code Engine::process_body(std::string_view body, const ChunkOptions &optio
     auto found = column_by_name.find(name);
     if (found != column_by_name.end()) { return found->second; }
     auto index = static_cast<int32_t>(columns.size());
-    columns.push_back(Column{name, -1, -1, true});
+    // No twin when the input already has a column of that name (an __mv_x without x): the reply
+    // would have two columns named __mv_x (chunk fuzz target). x is then written plain only.
+    columns.push_back(Column{name, -1, -1, input_index.count(std::string(kMvPrefix) + name) == 0});
     column_by_name.emplace(name, index);
     return index;
   };
@@ -208,7 +211,10 @@ error_code Engine::process_body(std::string_view body, const ChunkOptions &optio
   }
 
   // Header: plain columns, then the __mv_ twins in the same order.
-  out.reserve(body.size() + arena.size() + row_overrides.size() * columns.size() * 2 + 1024);
+  // Reserved once, with room to spare: a reply buffer is reused from chunk to chunk, and growing
+  // it by exactly what one chunk needs would move it (and fault in fresh pages) again and again.
+  size_t needed = body.size() + arena.size() + row_overrides.size() * columns.size() * 2 + 1024;
+  if (needed > out.capacity()) { out.reserve(std::max(needed, out.capacity() + out.capacity() / 4)); }
   bool first = true;
   for (const Column &column : columns) {
     if (!first) { out.push_back(','); }
@@ -227,6 +233,13 @@ error_code Engine::process_body(std::string_view body, const ChunkOptions &optio
   // dozen): runs of empty cells are written as runs of separators.
   const auto column_count = static_cast<uint32_t>(columns.size());
   auto append_separators = [&out](size_t count) { out.append(count, ','); };
+  // Where each new column's twin goes among the new twins (a new column without one takes none).
+  std::vector<uint32_t> twin_slot(column_count - input_columns);
+  uint32_t new_twins = 0;
+  for (uint32_t c = input_columns; c < column_count; ++c) {
+    twin_slot[c - input_columns] = new_twins;
+    new_twins += columns[c].has_twin ? 1 : 0;
+  }
   for (size_t row = 0; row < row_overrides.size(); ++row) {
     const std::string_view *input = kept_cells.data() + row * input_count;
     const ChunkOverride *begin = overrides.data() + row_overrides[row].first;
@@ -262,13 +275,15 @@ error_code Engine::process_body(std::string_view body, const ChunkOptions &optio
         out.append(input[columns[c].input_mv]);
       }
     }
-    position = input_columns;
+    position = 0;
     for (next = first_new; next != end; ++next) {
-      append_separators(next->column - position + 1);
+      if (!columns[next->column].has_twin) { continue; }
+      const uint32_t slot = twin_slot[next->column - input_columns];
+      append_separators(slot - position + 1);
       out.append(arena, next->mv_begin, next->mv_size);
-      position = next->column + 1;
+      position = slot + 1;
     }
-    append_separators(column_count - position);
+    append_separators(new_twins - position);
     out.push_back('\n');
   }
   return error_code::SUCCESS;

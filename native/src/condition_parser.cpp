@@ -164,13 +164,18 @@ private:
   }
 
   std::unique_ptr<ConditionNode> parse_unary() {
-    if (is_word(peek(), "NOT")) {
+    // A chain of NOTs is read in a loop, not by recursion: "NOT NOT ... x" (20,000 of them)
+    // overflowed the stack (condition fuzz target). NOT NOT x is x, as in the pure-Python engine.
+    bool negated = false;
+    while (is_word(peek(), "NOT")) {
       take();
-      auto node = make(NodeKind::NOT);
-      node->children.push_back(parse_unary());
-      return node;
+      negated = !negated;
     }
-    return parse_atom();
+    auto operand = parse_atom();
+    if (!negated) { return operand; }
+    auto node = make(NodeKind::NOT);
+    node->children.push_back(std::move(operand));
+    return node;
   }
 
   std::unique_ptr<ConditionNode> parse_atom() {

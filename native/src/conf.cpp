@@ -3,6 +3,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "simdjson.h"
+
 namespace ctdetect {
 
 namespace {
@@ -21,14 +23,24 @@ const std::string *ConfStanza::find(std::string_view key) const {
   return nullptr;
 }
 
-void ConfStanza::set(const std::string &key, std::string value) {
-  for (auto &entry : keys) {
-    if (entry.first == key) {
-      entry.second = std::move(value);
+const std::string &ConfStanza::origin_of(std::string_view key) const {
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (keys[i].first == key && i < key_origins.size() && !key_origins[i].empty()) { return key_origins[i]; }
+  }
+  return origin;
+}
+
+void ConfStanza::set(const std::string &key, std::string value, const std::string &where) {
+  key_origins.resize(keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (keys[i].first == key) {
+      keys[i].second = std::move(value);
+      key_origins[i] = where;
       return;
     }
   }
   keys.emplace_back(key, std::move(value));
+  key_origins.push_back(where);
 }
 
 error_code ConfFile::merge(std::string_view text, const std::string &origin, std::string &detail) {
@@ -45,6 +57,8 @@ error_code ConfFile::merge(std::string_view text, const std::string &origin, std
     ++line_number;
     return true;
   };
+  // Names the stanza a bad line belongs to (none before the first header or in [default]).
+  auto in_stanza = [&]() { return current == &defaults ? std::string() : " (in stanza [" + current->name + "])"; };
   std::string_view raw;
   while (next_line(raw)) {
     std::string_view line = trim(raw);
@@ -65,19 +79,19 @@ error_code ConfFile::merge(std::string_view text, const std::string &origin, std
         if (stanza.name == name) { current = &stanza; }
       }
       if (current == nullptr) {
-        stanzas.push_back(ConfStanza{name, {}, where});
+        stanzas.push_back(ConfStanza{name, {}, where, {}});
         current = &stanzas.back();
       }
       continue;
     }
     size_t equals = line.find('=');
     if (equals == std::string_view::npos) {
-      detail = where + ": expected 'key = value' or a [stanza] header";
+      detail = where + ": expected 'key = value' or a [stanza] header" + in_stanza();
       return error_code::CONF_SYNTAX;
     }
     std::string key(trim(line.substr(0, equals)));
     if (key.empty()) {
-      detail = where + ": a key is missing before '='";
+      detail = where + ": a key is missing before '='" + in_stanza();
       return error_code::CONF_SYNTAX;
     }
     std::string value(trim(line.substr(equals + 1)));
@@ -89,7 +103,7 @@ error_code ConfFile::merge(std::string_view text, const std::string &origin, std
       value.push_back('\n');
       value.append(trim(continuation));
     }
-    current->set(key, std::move(value));
+    current->set(key, std::move(value), where);
   }
   return error_code::SUCCESS;
 }
@@ -102,13 +116,23 @@ error_code ConfFile::merge_file(const std::string &path, std::string &detail) {
   }
   std::stringstream content;
   content << file.rdbuf();
-  return merge(content.str(), path, detail);
+  const std::string text = content.str();
+  // As the pure-Python engine: a detection file is UTF-8 text (a value with stray bytes would
+  // otherwise load here and stop the search there).
+  if (!simdjson::validate_utf8(text.data(), text.size())) {
+    detail = path + ": not UTF-8 text";
+    return error_code::CONF_SYNTAX;
+  }
+  return merge(text, path, detail);
 }
 
 void ConfFile::apply_defaults() {
   for (auto &stanza : stanzas) {
-    for (const auto &entry : defaults.keys) {
-      if (stanza.find(entry.first) == nullptr) { stanza.keys.push_back(entry); }
+    for (size_t i = 0; i < defaults.keys.size(); ++i) {
+      const auto &entry = defaults.keys[i];
+      if (stanza.find(entry.first) == nullptr) {
+        stanza.set(entry.first, entry.second, i < defaults.key_origins.size() ? defaults.key_origins[i] : std::string());
+      }
     }
   }
 }

@@ -125,14 +125,17 @@ result<std::unique_ptr<RuleSet>> RuleSet::load(const std::vector<std::string> &c
   };
 
   for (const ConfStanza &stanza : conf.stanzas) {
-    auto fail = [&](const std::string &message) {
+    // Errors about one key point at the line that set it (local/ when it overrides default/).
+    auto fail_at = [&](std::string_view key, const std::string &message) {
+      const std::string &where = key.empty() ? stanza.origin : stanza.origin_of(key);
       return result<std::unique_ptr<RuleSet>>(error_code::DETECTION_INVALID,
-                                              "detection " + stanza.name + " (" + stanza.origin + "): " + message);
+                                              "detection " + stanza.name + " (" + where + "): " + message);
     };
+    auto fail = [&](const std::string &message) { return fail_at({}, message); };
     if (!valid_id(stanza.name)) { return fail("the id must use only a-z, 0-9 and _"); }
     for (const auto &entry : stanza.keys) {
       if (std::find(std::begin(kKeys), std::end(kKeys), entry.first) == std::end(kKeys)) {
-        return fail("unknown key '" + entry.first +
+        return fail_at(entry.first, "unknown key '" + entry.first +
                     "'; valid keys: title, severity, mitre_attack, description, references, false_positives, condition, disabled");
       }
     }
@@ -146,25 +149,25 @@ result<std::unique_ptr<RuleSet>> RuleSet::load(const std::vector<std::string> &c
     std::string severity = ascii_lowered(trimmed(*stanza.find("severity")));
     auto known = std::find(std::begin(kSeverities), std::end(kSeverities), severity);
     if (known == std::end(kSeverities)) {
-      return fail("severity '" + severity + "' is not one of informational, low, medium, high, critical");
+      return fail_at("severity", "severity '" + severity + "' is not one of informational, low, medium, high, critical");
     }
     detection->severity = static_cast<Severity>(known - std::begin(kSeverities));
     detection->mitre_attack = split_list(*stanza.find("mitre_attack"));
     for (const std::string &technique : detection->mitre_attack) {
-      if (!valid_technique(technique)) { return fail("'" + technique + "' is not a MITRE ATT&CK technique id such as T1078 or T1078.004"); }
+      if (!valid_technique(technique)) { return fail_at("mitre_attack", "'" + technique + "' is not a MITRE ATT&CK technique id such as T1078 or T1078.004"); }
     }
-    if (detection->mitre_attack.empty()) { return fail("mitre_attack lists no technique"); }
+    if (detection->mitre_attack.empty()) { return fail_at("mitre_attack", "mitre_attack lists no technique"); }
     detection->description = trimmed(*stanza.find("description"));
     if (const std::string *references = stanza.find("references")) { detection->references = split_list(*references); }
     detection->false_positives = trimmed(*stanza.find("false_positives"));
     if (const std::string *disabled = stanza.find("disabled")) {
       if (!parse_bool(*disabled, detection->disabled)) {
-        return fail("disabled = '" + trimmed(*disabled) + "' is not a boolean (true/false, t/f, 1/0, yes/no)");
+        return fail_at("disabled", "disabled = '" + trimmed(*disabled) + "' is not a boolean (true/false, t/f, 1/0, yes/no)");
       }
     }
     detection->condition_text = *stanza.find("condition");
     auto condition = parse_condition(detection->condition_text, paths, resolver);
-    if (!condition) { return fail("condition " + condition.detail()); }
+    if (!condition) { return fail_at("condition", "condition " + condition.detail()); }
     detection->condition = std::move(condition).value();
     set->detections_.push_back(std::move(detection));
   }
@@ -281,7 +284,7 @@ void RuleSet::build_dispatch(PathTable &paths) {
     }
     Prefilter prefilter{i, {}};
     for (const ConditionNode *term : terms) {
-      Requirement requirement{{}, term};
+      Requirement requirement{{}, 0, term};
       const std::string &name = paths.name(term->field);
       for (size_t start = 0;;) {
         size_t dot = name.find('.', start);
@@ -289,10 +292,16 @@ void RuleSet::build_dispatch(PathTable &paths) {
         if (dot == std::string::npos) { break; }
         start = dot + 1;
       }
+      auto known = std::find(root_keys_.begin(), root_keys_.end(), requirement.keys[0]);
+      requirement.root_slot = static_cast<uint32_t>(known - root_keys_.begin());
+      if (known == root_keys_.end()) { root_keys_.push_back(requirement.keys[0]); }
       prefilter.requirements.push_back(std::move(requirement));
     }
     prefilters_.push_back(std::move(prefilter));
   }
+  // root_keys_ no longer changes: the map's views stay valid.
+  for (uint32_t slot = 0; slot < root_keys_.size(); ++slot) { root_slots_.emplace(root_keys_[slot], slot); }
+  root_members_.resize(root_keys_.size());
   for (auto &entry : indexed) {
     CandidateSet merged;
     merged.indexed = entry.second;
@@ -305,9 +314,34 @@ void RuleSet::build_dispatch(PathTable &paths) {
   finish(unindexed_);
 }
 
-bool RuleSet::requirement_may_hold(const Requirement &requirement, const simdjson::dom::element &root) const {
-  simdjson::dom::element current = root;
-  for (const std::string &key : requirement.keys) {
+void RuleSet::index_root(const simdjson::dom::element &root) const {
+  for (RootMember &member : root_members_) { member = RootMember{0, false, {}}; }
+  simdjson::dom::object object;
+  root_is_object_ = !root.get_object().get(object);
+  if (!root_is_object_ || root_slots_.empty()) { return; }
+  for (auto member : object) {
+    std::string_view key = member.key;
+    size_t dot = key.find('.');
+    auto found = root_slots_.find(dot == std::string_view::npos ? key : key.substr(0, dot));
+    if (found == root_slots_.end()) { continue; }
+    RootMember &slot = root_members_[found->second];
+    if (dot != std::string_view::npos) {
+      slot.dotted = true;
+    } else {
+      slot.count = static_cast<uint8_t>(slot.count < 2 ? slot.count + 1 : 2);
+      slot.value = member.value;
+    }
+  }
+}
+
+bool RuleSet::requirement_may_hold(const Requirement &requirement) const {
+  if (!root_is_object_) { return false; }  // no member of that name can exist
+  const RootMember &first = root_members_[requirement.root_slot];
+  if (first.dotted || first.count > 1) { return true; }  // let flattening decide (see below)
+  if (first.count == 0) { return false; }
+  simdjson::dom::element current = first.value;
+  for (size_t level = 1; level < requirement.keys.size(); ++level) {
+    const std::string &key = requirement.keys[level];
     simdjson::dom::object object;
     if (current.get_object().get(object)) { return false; }  // no member of that name can exist
     size_t count = 0;
@@ -344,21 +378,23 @@ bool RuleSet::requirement_may_hold(const Requirement &requirement, const simdjso
   }
   default: return true;  // a number: its literal text is not in the DOM
   }
-  std::string lowered = ascii_lowered(text);
+  lowered_value_.assign(text);
+  for (char &c : lowered_value_) { c = ascii_lower(c); }
   for (const Pattern &pattern : requirement.term->patterns) {
-    if (pattern.matches(text, lowered)) { return true; }
+    if (pattern.matches(text, lowered_value_)) { return true; }
   }
   return false;
 }
 
 void RuleSet::narrow(const CandidateSet &set, const simdjson::dom::element &root, std::vector<uint32_t> &out) const {
   passing_.clear();
+  if (!prefilters_.empty()) { index_root(root); }
   auto always = unindexed_always_.begin();
   for (const Prefilter &prefilter : prefilters_) {
     while (always != unindexed_always_.end() && *always < prefilter.detection) { passing_.push_back(*always++); }
     bool may_match = true;
     for (const Requirement &requirement : prefilter.requirements) {
-      if (!requirement_may_hold(requirement, root)) {
+      if (!requirement_may_hold(requirement)) {
         may_match = false;
         break;
       }

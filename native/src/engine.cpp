@@ -9,6 +9,7 @@ result<std::unique_ptr<Engine>> Engine::create(const std::vector<std::string> &c
   auto rule_set = RuleSet::load(conf_paths, lookup_dir, rules, engine->paths_);
   if (!rule_set) { return {rule_set.error(), rule_set.detail()}; }
   engine->rules_ = std::move(rule_set).value();
+  engine->paths_.pin();  // the names the detections read keep their ids for good
   return engine;
 }
 
@@ -65,6 +66,7 @@ std::string_view Engine::run_loaded(bool need_fields) {
 
 Analysis Engine::analyze(std::string_view raw) {
   Analysis analysis;
+  bound_memory();
   analysis.error = std::string(run(raw));
   for (path_id path : view_.fields_in_order()) {
     std::vector<std::string> values;

@@ -155,6 +155,24 @@ char *Flattener::reserve(size_t size) {
   return padded_.get();
 }
 
+void Flattener::release_buffers_over(size_t bytes) {
+  if (capacity_ > bytes + simdjson::SIMDJSON_PADDING) {
+    padded_.reset();
+    capacity_ = 0;
+    size_ = 0;
+  }
+  // Fresh parsers: allocate() alone would keep the DOM document's tape and string buffer.
+  if (parser_.capacity() > bytes) {
+    parser_ = simdjson::ondemand::parser();
+    if (parser_.allocate(1 << 16, kMaxDepth + 8) != simdjson::SUCCESS) { parser_ = simdjson::ondemand::parser(); }
+  }
+  if (validator_.capacity() > bytes) {
+    probed_ = simdjson::dom::element();
+    validator_ = simdjson::dom::parser();
+    if (validator_.allocate(1 << 16, kMaxDepth + 1) != simdjson::SUCCESS) { validator_ = simdjson::dom::parser(); }
+  }
+}
+
 void Flattener::load(std::string_view json) {
   char *buffer = reserve(json.size());
   if (!json.empty()) { std::memcpy(buffer, json.data(), json.size()); }

@@ -63,4 +63,15 @@ path_id PathTable::array_child(path_id parent) {
 
 path_id PathTable::intern(std::string_view full_name) { return intern_name(std::string(full_name)); }
 
+void PathTable::reset_to_pinned() {
+  if (names_.size() <= pinned_) { return; }
+  // Rebuilt rather than trimmed: the maps and key_storage_ then give their memory back. Pinned
+  // names are interned again in id order, so they get their ids back; edges and array children
+  // are found again on first use.
+  PathTable fresh;
+  for (path_id id = 1; id < pinned_; ++id) { fresh.intern_name(std::move(names_[id])); }
+  fresh.pinned_ = pinned_;
+  *this = std::move(fresh);  // a deque's move keeps its elements in place: the views stay valid
+}
+
 }  // namespace ctdetect

@@ -179,3 +179,22 @@ TEST(Chunk, DetectionsOnlyPathAgreesWithFullFlattening) {
   EXPECT_EQ(detections_only[8], "numeric;");
   EXPECT_EQ(detections_only[13], "login;");
 }
+
+// Found by the chunk fuzz target (native/fuzz/chunk_fuzzer.cpp): an input column __mv_x without
+// a column x is an ordinary column; when the command then added a field x, its twin was named
+// __mv_x too, and the reply had two columns of that name. Such a field now has no twin (its
+// values go in the plain column only), in both engines.
+TEST(ChunkRegression, NewFieldTwinNamedLikeAnInputColumn) {
+  auto engine = ctdetect_test::engine_for(kConf);
+  std::string body =
+      "_raw,__mv_eventName,__mv_detection\n"
+      "\"{\"\"eventName\"\":\"\"A\"\",\"\"t\"\":[\"\"x\"\",\"\"y\"\"]}\",old,d\n"
+      "\"{\"\"eventName\"\":\"\"ConsoleLogin\"\"}\",,\n";
+  EXPECT_EQ(run_chunk(*engine, body),
+            "_raw,__mv_eventName,__mv_detection,eventName,t{},detection,detection_title,mitre_attack_id,detection_severity,"
+            "__mv__raw,__mv_t{},__mv_detection_title,__mv_mitre_attack_id,__mv_detection_severity\n"
+            "\"{\"\"eventName\"\":\"\"A\"\",\"\"t\"\":[\"\"x\"\",\"\"y\"\"]}\",old,d,A,\"x\ny\",,,,,"
+            ",$x$;$y$,,,\n"
+            "\"{\"\"eventName\"\":\"\"ConsoleLogin\"\"}\",,,ConsoleLogin,,login,Title of login,T1078.004,medium,"
+            ",,,,\n");
+}

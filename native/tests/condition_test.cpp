@@ -140,3 +140,14 @@ TEST(ConditionErrors, SayWhereAndWhat) {
   EXPECT_EQ(parse_error("\"quoted\"=1"), "column 1: expected a field name, got quoted value \"quoted\" (field names are not quoted with \")");
   EXPECT_EQ(parse_error(std::string(100, '(') + "a=1" + std::string(100, ')')), "column 65: parentheses nested too deeply");
 }
+
+// Found by the condition fuzz target (native/fuzz/condition_fuzzer.cpp): each NOT recursed once
+// in the parser, so a long chain of them overflowed the stack when the detections loaded.
+TEST(ConditionRegression, LongNotChainOverflowedTheStack) {
+  std::string chain;
+  for (int i = 0; i < 100000; ++i) { chain += "NOT "; }
+  EXPECT_EQ(parse_error(chain + "eventName=ConsoleLogin"), "");
+  EXPECT_TRUE(fires(chain + "eventName=ConsoleLogin", kLogin));  // an even number of NOTs
+  EXPECT_FALSE(fires("NOT " + chain + "eventName=ConsoleLogin", kLogin));
+  EXPECT_EQ(parse_error(chain), "column 400001: expected a field name, got end of condition");
+}

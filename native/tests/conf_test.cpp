@@ -43,7 +43,7 @@ TEST(Conf, SyntaxErrorsNameFileAndLine) {
   ConfFile conf;
   std::string detail;
   EXPECT_EQ(conf.merge("[a]\nthis line has no equals\n", "local.conf", detail), error_code::CONF_SYNTAX);
-  EXPECT_EQ(detail, "local.conf:2: expected 'key = value' or a [stanza] header");
+  EXPECT_EQ(detail, "local.conf:2: expected 'key = value' or a [stanza] header (in stanza [a])");
   EXPECT_EQ(conf.merge("[unclosed\n", "x.conf", detail), error_code::CONF_SYNTAX);
   EXPECT_EQ(conf.merge("= value\n", "y.conf", detail), error_code::CONF_SYNTAX);
 }

@@ -58,6 +58,11 @@ def trim(text):
     return text.lstrip(" \t").rstrip(" \t\r")
 
 
+def _in_stanza(stanza):
+    """Names the stanza a bad line belongs to (none before the first header or in [default])."""
+    return "" if stanza is None or stanza == DEFAULT_STANZA else "stanza [%s], " % stanza
+
+
 def parse_conf_text(text, path):
     """Parse one file's text into an ordered list of (stanza name or None, key, ConfValue).
 
@@ -83,11 +88,12 @@ def parse_conf_text(text, path):
             entries.append((stanza, None, ConfValue(None, path, number)))
             continue
         if "=" not in line:
-            raise ConfError("%s, line %d: expected '[stanza]' or 'key = value', found '%s'" % (path, number, line))
+            raise ConfError("%s%s, line %d: expected '[stanza]' or 'key = value', found '%s'"
+                            % (_in_stanza(stanza), path, number, line))
         key, value = line.split("=", 1)
         key = trim(key)
         if not key:
-            raise ConfError("%s, line %d: a key is missing before '='" % (path, number))
+            raise ConfError("%s%s, line %d: a key is missing before '='" % (_in_stanza(stanza), path, number))
         value = trim(value)
         while value.endswith("\\"):
             value = value[:-1]

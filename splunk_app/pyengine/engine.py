@@ -17,8 +17,9 @@ same way):
 * Columns: the input's columns in input order, except the ``__mv_x`` columns that are the twin
   of an input column ``x`` (an ``__mv_x`` without ``x`` is an ordinary column without a twin),
   and except repeated names; then new fields in the order first written in the rows that are
-  kept (rows dropped by ``only_detections`` add no column); then ``__mv_<f>`` for every one of
-  those columns that has a twin, in the same order.
+  kept (rows dropped by ``only_detections`` add no column; a new field ``x`` has no twin when
+  the input has an ``__mv_x`` column); then ``__mv_<f>`` for every one of those columns that
+  has a twin, in the same order.
 * A blank line in a body with more than one column is skipped; in a one-column body it is a row
   with an empty cell. Short rows are padded with empty cells; cells beyond the header are
   ignored. A quoted cell without its closing quote makes the whole body an error
@@ -182,7 +183,9 @@ class _Columns(object):
     def column(self, name):
         index = self._by_name.get(name)
         if index is None:
-            index = self._add(name, True)
+            # No twin when the input has a column of that name already (an __mv_x without x):
+            # the reply would name two columns __mv_x. x is then written plain only.
+            index = self._add(name, csvbody.MV_PREFIX + name not in self.input_index)
         return index
 
     def render_row(self, cells, written):

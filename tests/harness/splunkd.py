@@ -37,6 +37,18 @@ class HarnessError(AssertionError):
     """The command broke the protocol (or did not answer in time)."""
 
 
+# What AddressSanitizer and UndefinedBehaviorSanitizer write to stderr when the native module is
+# an instrumented build (`make test-sanitize-python`). A report fails the run even when the test
+# expects the command to fail: the crash must not pass for the expected error.
+SANITIZER_REPORT_RE = re.compile(r"ERROR: (?:Address|Leak)Sanitizer|^\S+:\d+:\d+: runtime error: ", re.M)
+
+
+def check_no_sanitizer_report(stderr):
+    match = SANITIZER_REPORT_RE.search(stderr)
+    if match:
+        raise HarnessError("sanitizer report in the command's stderr:\n%s" % stderr[max(0, match.start() - 200):])
+
+
 # ---------------------------------------------------------------------------------------------
 # CSV as splunkd writes it
 # ---------------------------------------------------------------------------------------------
@@ -397,6 +409,7 @@ class CommandProcess(object):
             raise HarnessError("command did not exit within %.0f s" % timeout)
         for thread in self._threads:
             thread.join(timeout)
+        check_no_sanitizer_report(self.stderr)
         return code
 
     def kill(self):
@@ -519,6 +532,7 @@ def run_raw(data, python=None, env=None, timeout=DEFAULT_TIMEOUT, script=SCRIPT)
         raise HarnessError("command did not finish within %.0f s" % timeout)
     except BrokenPipeError:  # pragma: no cover - communicate() usually swallows it
         stdout, stderr = proc.communicate()
+    check_no_sanitizer_report(stderr.decode("utf-8", "replace"))
     replies = [Reply(meta, body) for meta, body in split_messages(stdout)]
     return RawRun(replies, proc.returncode, stderr.decode("utf-8", "replace"), stdout)
 

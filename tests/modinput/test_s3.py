@@ -77,6 +77,11 @@ def test_access_key_secret_comes_from_the_credential_store(tmp_path, moto_endpoi
     result = run_input(params, tmp_path / "cp", env=env, server_uri=splunkd, session_key="good-key")
     assert result.returncode == 0, result.stderr
     check_exactly_once(log_tree, result.events(), lambda key: "s3://%s/%s" % (bucket, key))
+    # Neither the stored secret nor the session key appears in the output, the log or a checkpoint.
+    checkpoints = b"".join(path.read_bytes() for path in (tmp_path / "cp").rglob("*") if path.is_file())
+    for secret in ("secret-from-the-store", "good-key"):
+        assert secret not in result.stderr and secret.encode() not in result.stdout
+        assert secret.encode() not in checkpoints
     app = os.path.basename(str(REPO))
     assert _FakeSplunkd.requests[0][0].startswith("/servicesNS/nobody/%s/storage/passwords?" % app)
     # A session key splunkd does not accept: the run stops with an error, and sends nothing.

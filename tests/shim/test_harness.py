@@ -70,3 +70,20 @@ def test_split_messages_rejects_bad_framing():
         splunkd.split_messages(b"chunked 1.0,5,0\n{}")
     with pytest.raises(splunkd.HarnessError):
         splunkd.split_messages(b"chunked 1.0,2,0\n{}junk")
+
+
+@pytest.mark.parametrize("stderr", [
+    "==4242==ERROR: AddressSanitizer: heap-buffer-overflow on address 0x6020000020e0\n",
+    "/src/native/src/chunk.cpp:166:60: runtime error: signed integer overflow: 1 + 2147483647\n",
+])
+def test_sanitizer_reports_fail_the_run(stderr):
+    # make test-sanitize-python: a report from the command fails the run, even in a test that
+    # expects the command to fail.
+    with pytest.raises(splunkd.HarnessError) as info:
+        splunkd.check_no_sanitizer_report("some output\n" + stderr)
+    assert stderr.strip() in str(info.value)
+
+
+def test_ordinary_stderr_is_no_sanitizer_report():
+    splunkd.check_no_sanitizer_report("")
+    splunkd.check_no_sanitizer_report("Traceback (most recent call last):\nRuntimeError: a runtime error: here\n")

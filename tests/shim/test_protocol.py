@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from splunk_app.protocol import ProtocolError, encode_chunk, read_chunk, write_chunk
+from splunk_app.protocol import BodyBuffer, ProtocolError, encode_chunk, read_chunk, write_chunk
 
 
 class TrickleStream(object):
@@ -123,3 +123,31 @@ def test_write_empty_body_and_type_check():
     assert encode_chunk({"type": "streaming"}) == b'chunked 1.0,20,0\n{"type":"streaming"}'
     with pytest.raises(TypeError):
         write_chunk(io.BytesIO(), {}, "text")
+
+
+class TrickleIntoStream(TrickleStream):
+    """The same, with readinto (as the command's stdin has): short reads into a buffer."""
+
+    def readinto(self, view):
+        part = self._take(len(view))
+        view[:len(part)] = part
+        return len(part)
+
+
+@pytest.mark.parametrize("stream_type", [TrickleStream, TrickleIntoStream])
+def test_a_body_read_into_a_buffer_survives_short_reads(stream_type):
+    body = "_raw\n\"{\"\"a\"\":\"\"é😀\"\"}\"\n".encode("utf-8")
+    data = frame(b'{"action":"execute"}', body) + frame(b'{"action":"execute"}', body[:7])
+    stream = stream_type(data, step=3)
+    buffer = BodyBuffer()
+    assert bytes(read_chunk(stream, buffer)[1]) == body
+    assert bytes(read_chunk(stream, buffer)[1]) == body[:7]
+    assert read_chunk(stream, buffer) is None
+
+
+def test_malformed_metadata_holding_a_session_key_is_never_quoted():
+    meta = b'{"action":"getinfo","searchinfo":{"session_key":"s3cr3t-key"'
+    stream = io.BytesIO(b"chunked 1.0,%d,0\n" % len(meta) + meta)
+    with pytest.raises(ProtocolError) as raised:
+        read_chunk(stream)
+    assert "s3cr3t" not in str(raised.value) and "holding a session key, not shown" in str(raised.value)

@@ -17,8 +17,11 @@ struct ConfStanza {
   std::vector<std::pair<std::string, std::string>> keys;  // first-set order; values overridden in place
   std::string origin;                                     // "file:line" where the stanza first appears
 
+  std::vector<std::string> key_origins;                    // per key: "file:line" where it was last set
   const std::string *find(std::string_view key) const;
-  void set(const std::string &key, std::string value);
+  // Where `key` was last set ("file:line"), or the stanza's origin when it is not set.
+  const std::string &origin_of(std::string_view key) const;
+  void set(const std::string &key, std::string value, const std::string &where = {});
 };
 
 struct ConfFile {

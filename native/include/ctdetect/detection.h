@@ -78,15 +78,30 @@ private:
   // conjuncts), each with its field name split into object keys.
   struct Requirement {
     std::vector<std::string> keys;
+    uint32_t root_slot;  // keys[0] in root_keys_
     const ConditionNode *term;
   };
   struct Prefilter {
     uint32_t detection;
     std::vector<Requirement> requirements;
   };
-  bool requirement_may_hold(const Requirement &requirement, const simdjson::dom::element &root) const;
+  // What one pass over the record's top-level members found for a key the requirements start
+  // with: how often it occurs (0, 1, 2 = several), its value, and whether a dotted member key
+  // ("key.more") may spell the same field name.
+  struct RootMember {
+    uint8_t count;
+    bool dotted;
+    simdjson::dom::element value;
+  };
+  void index_root(const simdjson::dom::element &root) const;
+  bool requirement_may_hold(const Requirement &requirement) const;
   std::vector<Prefilter> prefilters_;       // unindexed detections with a requirement, in order
   std::vector<uint32_t> unindexed_always_;  // unindexed detections without one
+  std::vector<std::string> root_keys_;      // distinct first keys of the requirements
+  std::unordered_map<std::string_view, uint32_t> root_slots_;  // views into root_keys_
+  mutable std::vector<RootMember> root_members_;  // per root_keys_ entry, for the current record
+  mutable bool root_is_object_ = false;
+  mutable std::string lowered_value_;
   mutable std::vector<uint32_t> passing_;
   CandidateSet all_;                                         // every selected detection
   CandidateSet unindexed_;                                   // conditions without a fixed eventName

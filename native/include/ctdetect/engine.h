@@ -59,6 +59,25 @@ public:
   const RecordView &view() const { return view_; }
   const std::vector<uint32_t> &matched() const { return matched_; }
   const PathTable &paths() const { return paths_; }
+  // Field names interned beyond the detections' own are forgotten between chunks (and between
+  // analyze() calls) once there are more than this many, so hostile events with random keys
+  // cannot grow the table without bound; within one chunk it grows with that chunk only.
+  static constexpr size_t kFieldNameBudget = size_t(1) << 16;
+  // Buffers sized by one record (its padded copy, the parsers' indexes and string copies) are
+  // given back between chunks when a record made them larger than this: one 100 MB event would
+  // otherwise keep ~2-3 x its size for the rest of the search.
+  static constexpr size_t kRecordBufferBudget = size_t(16) << 20;
+  // Called where no path id or record of earlier events is held any more: the start of a chunk.
+  void bound_memory() {
+    if (paths_.size() > paths_.pinned() + kFieldNameBudget) { paths_.reset_to_pinned(); }
+    flattener_.release_buffers_over(kRecordBufferBudget);
+    if (record_.values.capacity() * sizeof(FlatValue) > kRecordBufferBudget) { record_ = FlatRecord(); }
+    // The arena still holds the previous chunk's cells: kept while chunks fill a good part of it
+    // (steady state reuses it), freed when it is 4 x larger than the last chunk needed.
+    if (chunk_ && chunk_->arena.capacity() > kRecordBufferBudget && chunk_->arena.size() < chunk_->arena.capacity() / 4) {
+      std::string().swap(chunk_->arena);
+    }
+  }
 
 private:
   Engine() : flattener_(paths_) {}

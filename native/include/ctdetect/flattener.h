@@ -1,6 +1,7 @@
 // simdjson On-Demand walk of one record into a FlatRecord.
 #pragma once
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -50,6 +51,12 @@ public:
   const simdjson::dom::element &probed() const { return probed_; }
 
   const std::string &detail() const { return detail_; }
+
+  // Frees the record buffer and the parsers' buffers when a record grew them beyond `bytes`
+  // (they are allocated again, small, on the next load). Invalidates probed().
+  void release_buffers_over(size_t bytes);
+  // The largest of those buffers now (for tests).
+  size_t buffer_capacity() const { return std::max({capacity_, parser_.capacity(), validator_.capacity()}); }
 
 private:
   error_code walk(simdjson::ondemand::value value, path_id path, FlatRecord &out);

@@ -29,6 +29,14 @@ public:
   // The id of a full field name as written in a condition, created on first use.
   path_id intern(std::string_view full_name);
 
+  // Names that exist now (those the detections read) keep their ids across reset_to_pinned().
+  void pin() { pinned_ = names_.size(); }
+  // Forgets every name created since pin(): the field names of the events seen so far, which
+  // hostile events (random keys) could grow without bound. Ids handed out since pin() are
+  // invalid afterwards and are handed out again for other names; pinned ids stay valid.
+  void reset_to_pinned();
+  size_t pinned() const { return pinned_; }
+
   const std::string &name(path_id id) const { return names_[id]; }
   // How many "{}" the name holds: the length of its values' array coordinates.
   uint32_t array_depth(path_id id) const { return depths_[id]; }
@@ -62,6 +70,7 @@ private:
   std::unordered_map<std::string_view, path_id> by_name_;  // views into key_storage_
   std::unordered_map<EdgeKey, path_id, EdgeHash> edges_;    // views into key_storage_
   std::deque<std::string> key_storage_;                      // stable addresses for the views
+  size_t pinned_ = 1;                                         // ids below this survive reset_to_pinned()
 };
 
 }  // namespace ctdetect
