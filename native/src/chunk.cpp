@@ -1,5 +1,6 @@
 // One protocol v2 execute chunk: decode splunkd's CSV, run every row, encode the reply.
 #include <algorithm>
+#include <cstring>
 #include <unordered_map>
 
 #include "ctdetect/csv.h"
@@ -13,6 +14,9 @@ constexpr std::string_view kMvPrefix = "__mv_";
 const char *const kResultFields[] = {"detection", "detection_title", "mitre_attack_id", "detection_severity",
                                      "cloudtrail_error"};
 enum ResultField { DETECTION, DETECTION_TITLE, MITRE_ATTACK_ID, DETECTION_SEVERITY, CLOUDTRAIL_ERROR, NUM_RESULT_FIELDS };
+
+constexpr char kSixteenSeparators[] = ",,,,,,,,,,,,,,,,";
+constexpr size_t kStorePadding = 16;
 
 constexpr int32_t kUnassigned = -1;
 constexpr int32_t kNeverWritten = -2;
@@ -211,10 +215,6 @@ error_code Engine::process_body(std::string_view body, const ChunkOptions &optio
   }
 
   // Header: plain columns, then the __mv_ twins in the same order.
-  // Reserved once, with room to spare: a reply buffer is reused from chunk to chunk, and growing
-  // it by exactly what one chunk needs would move it (and fault in fresh pages) again and again.
-  size_t needed = body.size() + arena.size() + row_overrides.size() * columns.size() * 2 + 1024;
-  if (needed > out.capacity()) { out.reserve(std::max(needed, out.capacity() + out.capacity() / 4)); }
   bool first = true;
   for (const Column &column : columns) {
     if (!first) { out.push_back(','); }
@@ -228,11 +228,38 @@ error_code Engine::process_body(std::string_view body, const ChunkOptions &optio
   }
   out.push_back('\n');
 
+  // Rows are written through a pointer into room sized once for the worst case: every kept
+  // input cell, every new cell (the arena), a separator per column and per twin, a newline.
+  // Appending cell by cell to the string cost more than the copying itself. The room is
+  // reserved with some to spare: a reply buffer is reused from chunk to chunk (the Python
+  // module pools them), and growing it by exactly what one chunk needs would move it (and fault
+  // in fresh pages) again and again.
+  size_t kept_bytes = 0;
+  for (std::string_view cell : kept_cells) { kept_bytes += cell.size(); }
+  const size_t header_size = out.size();
+  const size_t bound =
+      header_size + kept_bytes + arena.size() + row_overrides.size() * (2 * columns.size() + 1) + kStorePadding;
+  if (bound > out.capacity()) { out.reserve(std::max(bound, out.capacity() + out.capacity() / 4)); }
+  out.resize(bound);
+  char *w = &out[header_size];
+  auto put = [&w](const char *data, size_t size) {
+    std::memcpy(w, data, size);
+    w += size;
+  };
+  // Runs of separators are short and many (a sparse row crosses hundreds of columns): written
+  // 16 at a time, possibly past the run's end, into room that the next writes overwrite
+  // (kStorePadding more bytes are reserved for the last run).
+  auto put_separators = [&w](size_t count) {
+    char *stop = w + count;
+    for (char *p = w; p < stop; p += 16) { std::memcpy(p, kSixteenSeparators, 16); }
+    w = stop;
+  };
+  const char *arena_data = arena.data();
+
   // Rows: the input's columns cell by cell (copied verbatim, quoting included), then the new
   // columns, which are sparse (a chunk of varied events has hundreds of fields, each row a few
   // dozen): runs of empty cells are written as runs of separators.
   const auto column_count = static_cast<uint32_t>(columns.size());
-  auto append_separators = [&out](size_t count) { out.append(count, ','); };
   // Where each new column's twin goes among the new twins (a new column without one takes none).
   std::vector<uint32_t> twin_slot(column_count - input_columns);
   uint32_t new_twins = 0;
@@ -246,46 +273,49 @@ error_code Engine::process_body(std::string_view body, const ChunkOptions &optio
     const ChunkOverride *end = overrides.data() + row_overrides[row].second;
     const ChunkOverride *next = begin;
     for (uint32_t c = 0; c < input_columns; ++c) {
-      if (c != 0) { out.push_back(','); }
+      if (c != 0) { *w++ = ','; }
       if (next != end && next->column == c) {
-        out.append(arena, next->plain_begin, next->plain_size);
+        put(arena_data + next->plain_begin, next->plain_size);
         ++next;
       } else {
-        out.append(input[columns[c].input_plain]);
+        std::string_view cell = input[columns[c].input_plain];
+        put(cell.data(), cell.size());
       }
     }
     const ChunkOverride *first_new = next;
     uint32_t position = input_columns;
     for (; next != end; ++next) {
-      append_separators(next->column - position + 1);
-      out.append(arena, next->plain_begin, next->plain_size);
+      put_separators(next->column - position + 1);
+      put(arena_data + next->plain_begin, next->plain_size);
       position = next->column + 1;
     }
-    append_separators(column_count - position);
+    put_separators(column_count - position);
 
     next = begin;
     for (uint32_t c = 0; c < input_columns; ++c) {
       const ChunkOverride *own = nullptr;
       if (next != first_new && next->column == c) { own = next++; }
       if (!columns[c].has_twin) { continue; }
-      out.push_back(',');
+      *w++ = ',';
       if (own != nullptr) {
-        out.append(arena, own->mv_begin, own->mv_size);
+        put(arena_data + own->mv_begin, own->mv_size);
       } else if (columns[c].input_mv >= 0) {
-        out.append(input[columns[c].input_mv]);
+        std::string_view cell = input[columns[c].input_mv];
+        put(cell.data(), cell.size());
       }
     }
     position = 0;
     for (next = first_new; next != end; ++next) {
       if (!columns[next->column].has_twin) { continue; }
       const uint32_t slot = twin_slot[next->column - input_columns];
-      append_separators(slot - position + 1);
-      out.append(arena, next->mv_begin, next->mv_size);
+      put_separators(slot - position + 1);
+      put(arena_data + next->mv_begin, next->mv_size);
       position = slot + 1;
     }
-    append_separators(new_twins - position);
-    out.push_back('\n');
+    put_separators(new_twins - position);
+    *w++ = '\n';
   }
+  out.resize(static_cast<size_t>(w - out.data()));
   return error_code::SUCCESS;
 }
 
