@@ -11,7 +11,7 @@ options are valid. splunkd starts one of these processes per search and per inde
 import sys
 
 from splunk_app.options import COMMAND, OptionError, parse_args
-from splunk_app.protocol import BodyBuffer, ProtocolError, read_chunk, write_chunk
+from splunk_app.protocol import BodyBuffer, ProtocolError, encode_header, read_chunk, write_chunk
 
 
 class ChunkError(Exception):
@@ -82,6 +82,7 @@ def _serve(stdin, stdout, engine, options):
     and need not close the pipe before waiting for the process) or the end of the input."""
     number = 0
     body_buffer = BodyBuffer()
+    reply_fd = _streaming_fd(stdout, engine)
     while True:
         chunk = read_chunk(stdin, body_buffer)
         if chunk is None:
@@ -92,20 +93,42 @@ def _serve(stdin, stdout, engine, options):
             raise ProtocolError("expected an execute message, got action %r" % (action,))
         finished = bool(metadata.get("finished", False))
         number += 1
-        if body:
+        if body and reply_fd is not None:
+            # The native engine streams the reply to stdout's descriptor once the header that
+            # announces its exact size is out: the reply never exists whole in memory.
+            try:
+                size = engine.prepare_reply(body, options.field, options.extract, options.only_detections)
+            except ValueError as err:
+                raise ChunkError("cannot process execute message %d: %s" % (number, err))
+            stdout.write(encode_header({"finished": finished}, size))
+            stdout.flush()
+            engine.write_reply(reply_fd, body)
+            out = None
+        elif body:
             try:
                 out = engine.process_body(body, options.field, options.extract, options.only_detections)
             except ValueError as err:
                 raise ChunkError("cannot process execute message %d: %s" % (number, err))
+            write_chunk(stdout, {"finished": finished}, out)
         else:
-            out = b""
-        write_chunk(stdout, {"finished": finished}, out)
+            write_chunk(stdout, {"finished": finished}, b"")
         if finished:
             return
         # Let go of this chunk and its reply before reading the next one: otherwise both stay
         # alive while the next chunk is read and processed, adding 2 x a chunk to the peak, and
         # the reply's buffer could not take the next reply (see the module's ReplyPool).
         chunk = body = out = None
+
+
+def _streaming_fd(stdout, engine):
+    """stdout's file descriptor when the engine can stream replies to it (the native engine and
+    a real stdout), else None: the reply is then built in memory and written by write_chunk."""
+    if not hasattr(engine, "prepare_reply"):
+        return None
+    try:
+        return stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation is both of the last two
+        return None
 
 
 def main(stdin, stdout, stderr=None):

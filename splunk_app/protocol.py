@@ -157,9 +157,14 @@ def read_chunk(stream, body_buffer=None):
 
 
 def encode_chunk(metadata, body=b""):
-    """The bytes of one message: header, compact JSON metadata, body."""
+    """The bytes of one message up to its body: header and compact JSON metadata."""
+    return encode_header(metadata, len(body))
+
+
+def encode_header(metadata, body_length):
+    """The same for a body of ``body_length`` bytes that the caller writes itself."""
     meta = json.dumps(metadata, separators=(",", ":")).encode("utf-8")
-    return b"chunked 1.0,%d,%d\n" % (len(meta), len(body)) + meta
+    return b"chunked 1.0,%d,%d\n" % (len(meta), body_length) + meta
 
 
 def write_chunk(stream, metadata, body=b""):

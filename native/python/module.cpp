@@ -1,5 +1,11 @@
 // splunk_app._ctdetect: shim functions only. Converts types, releases the GIL around the work,
 // and turns load errors into ValueError. Everything else lives in the core or in Python.
+#include <poll.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
@@ -114,6 +120,104 @@ py::memoryview process_body(ctdetect::Engine &engine, const py::buffer &body, co
   return py::memoryview(owner);
 }
 
+// The streamed reply: prepare_reply(body, ...) -> its exact size in bytes, then, once the
+// caller has written the protocol header announcing that size, write_reply(fd, body) writes the
+// reply to the file descriptor in pieces. The reply never exists whole in memory (it is often
+// 2-3 x the chunk), and nothing is copied into a Python object. `body` must be the same object,
+// unchanged, in both calls: the prepared rows point into it.
+struct PreparedBody {
+  const ctdetect::Engine *engine = nullptr;
+  const void *data = nullptr;
+  size_t size = 0;
+};
+PreparedBody &prepared_body() {
+  static PreparedBody *prepared = new PreparedBody();
+  return *prepared;
+}
+
+std::string_view contiguous_bytes(const py::buffer &body, py::buffer_info &info, const char *function) {
+  info = body.request();
+  if (info.ndim != 1 || info.itemsize != 1 || (info.size > 1 && info.strides[0] != 1)) {
+    throw py::type_error(std::string(function) + ": body must be a contiguous bytes-like object");
+  }
+  return std::string_view(static_cast<const char *>(info.ptr), static_cast<size_t>(info.size));
+}
+
+size_t prepare_reply(ctdetect::Engine &engine, const py::buffer &body, const std::string &field, bool extract,
+                     bool only_detections) {
+  py::buffer_info info;
+  std::string_view input = contiguous_bytes(body, info, "prepare_reply");
+  ctdetect::ChunkOptions options{field, extract, only_detections};
+  size_t size = 0;
+  std::string detail;
+  ctdetect::error_code error;
+  prepared_body() = PreparedBody{};
+  {
+    py::gil_scoped_release release;
+    error = engine.prepare_reply(input, options, size, detail);
+  }
+  if (error != ctdetect::error_code::SUCCESS) {
+    throw py::value_error(std::string(ctdetect::error_message(error)) + ": " + detail);
+  }
+  prepared_body() = PreparedBody{&engine, input.data(), input.size()};
+  return size;
+}
+
+// Writes to a file descriptor, whole pieces, through EINTR and (for a non-blocking one) EAGAIN.
+class FdSink : public ctdetect::ReplySink {
+public:
+  explicit FdSink(int fd) : fd_(fd) {}
+  bool write(const char *data, size_t size) override {
+    while (size > 0) {
+      ssize_t written = ::write(fd_, data, size);
+      if (written < 0) {
+        if (errno == EINTR) { continue; }
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+          pollfd ready{fd_, POLLOUT, 0};
+          ::poll(&ready, 1, -1);
+          continue;
+        }
+        errno_ = errno;
+        return false;
+      }
+      data += written;
+      size -= static_cast<size_t>(written);
+    }
+    return true;
+  }
+  std::string detail() const override { return std::strerror(errno_); }
+  int error_number() const { return errno_; }
+
+private:
+  int fd_;
+  int errno_ = 0;
+};
+
+void write_reply(ctdetect::Engine &engine, int fd, const py::buffer &body) {
+  py::buffer_info info;
+  std::string_view input = contiguous_bytes(body, info, "write_reply");
+  PreparedBody &prepared = prepared_body();
+  if (prepared.engine != &engine || prepared.data != input.data() || prepared.size != input.size()) {
+    throw py::value_error("write_reply: call prepare_reply with this body first");
+  }
+  prepared = PreparedBody{};
+  FdSink sink(fd);
+  std::string detail;
+  ctdetect::error_code error;
+  {
+    py::gil_scoped_release release;
+    error = engine.write_reply(sink, detail);
+  }
+  if (error != ctdetect::error_code::SUCCESS) {
+    if (sink.error_number() != 0) {
+      errno = sink.error_number();
+      PyErr_SetFromErrno(PyExc_OSError);  // BrokenPipeError when splunkd went away
+      throw py::error_already_set();
+    }
+    throw py::value_error(std::string(ctdetect::error_message(error)) + ": " + detail);
+  }
+}
+
 // split_records(data: bytes) -> (error, detail, records): error is None or the core's message
 // ("invalid JSON", "not a CloudTrail log file"); records is a list of
 // (offset, length, eventTime or None, eventName or None, readOnly True/False/None).
@@ -166,6 +270,9 @@ PYBIND11_MODULE(_ctdetect, m) {
       .def_property_readonly("detection_ids", &ctdetect::Engine::detection_ids)
       .def_property_readonly("warnings", &ctdetect::Engine::warnings)
       .def("analyze", &analyze, py::arg("raw"))
+      .def("prepare_reply", &prepare_reply, py::arg("body"), py::arg("field") = "_raw", py::arg("extract") = true,
+           py::arg("only_detections") = false)
+      .def("write_reply", &write_reply, py::arg("fd"), py::arg("body"))
       .def("process_body", &process_body, py::arg("body"), py::arg("field") = "_raw", py::arg("extract") = true,
            py::arg("only_detections") = false);
   m.def("split_records", &split_records, py::arg("data"),

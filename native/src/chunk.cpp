@@ -21,12 +21,6 @@ constexpr size_t kStorePadding = 16;
 constexpr int32_t kUnassigned = -1;
 constexpr int32_t kNeverWritten = -2;
 
-struct Column {
-  std::string name;
-  int32_t input_plain = -1;  // index of the input column, if the input had it
-  int32_t input_mv = -1;     // index of the input's __mv_ twin
-  bool has_twin = true;      // false for an input column that is itself named __mv_*
-};
 
 // Writes values as one plain cell and its __mv_ twin into `arena`: one value -> plain only;
 // several -> joined by \n, and $v1$;$v2$ with $ doubled.
@@ -72,14 +66,109 @@ ChunkOverride encode_values(std::string &arena, std::string &joined, uint32_t co
 
 std::string_view as_text(std::string_view text) { return text; }
 
+// Separator runs are short and many (a sparse row crosses hundreds of columns): the writers
+// store 16 at a time, possibly past the run's end, into room the next writes overwrite; every
+// buffer they write into has kStorePadding bytes more than its content.
+inline char *store_separators(char *w, size_t count) {
+  char *stop = w + count;
+  for (char *p = w; p < stop; p += 16) { std::memcpy(p, kSixteenSeparators, 16); }
+  return stop;
+}
+
+struct CountingWriter {
+  size_t total = 0;
+  bool ok = true;
+  void put(const char *, size_t size) { total += size; }
+  void put_char(char) { ++total; }
+  void put_separators(size_t count) { total += count; }
+};
+
+struct DirectWriter {
+  char *w;
+  bool ok = true;
+  void put(const char *data, size_t size) {
+    std::memcpy(w, data, size);
+    w += size;
+  }
+  void put_char(char c) { *w++ = c; }
+  void put_separators(size_t count) { w = store_separators(w, count); }
+};
+
+// Fills a piece buffer (capacity bytes plus padding) and hands it to the sink when full; a cell
+// longer than a piece goes to the sink directly.
+class PieceWriter {
+public:
+  PieceWriter(ReplySink &sink, char *buffer, size_t capacity)
+      : sink_(sink), begin_(buffer), w_(buffer), limit_(buffer + capacity) {}
+  bool ok = true;
+  void put(const char *data, size_t size) {
+    if (size > static_cast<size_t>(limit_ - w_)) {
+      flush();
+      if (size > static_cast<size_t>(limit_ - begin_)) {
+        ok = ok && sink_.write(data, size);
+        return;
+      }
+    }
+    std::memcpy(w_, data, size);
+    w_ += size;
+  }
+  void put_char(char c) {
+    if (w_ == limit_) { flush(); }
+    *w_++ = c;
+  }
+  void put_separators(size_t count) {
+    while (count > 0) {
+      if (w_ == limit_) { flush(); }
+      size_t run = std::min(count, static_cast<size_t>(limit_ - w_));
+      w_ = store_separators(w_, run);
+      count -= run;
+    }
+  }
+  void flush() {
+    if (w_ > begin_ && ok) { ok = sink_.write(begin_, static_cast<size_t>(w_ - begin_)); }
+    w_ = begin_;
+  }
+
+private:
+  ReplySink &sink_;
+  char *begin_;
+  char *w_;
+  char *limit_;
+};
+
 }  // namespace
 
 error_code Engine::process_body(std::string_view body, const ChunkOptions &options, std::string &out,
                                 std::string &detail) {
   out.clear();
-  if (body.empty()) { return error_code::SUCCESS; }
-  bound_memory();  // no path id or buffer of an earlier chunk is held past this point
+  size_t size = 0;
+  error_code error = prepare_reply(body, options, size, detail);
+  if (error != error_code::SUCCESS) { return error; }
+  // Written straight into `out`, sized once (with room for the writer's 16-byte stores).
+  if (size + kStorePadding > out.capacity()) {
+    out.reserve(std::max(size + kStorePadding, out.capacity() + out.capacity() / 4));
+  }
+  out.resize(size + kStorePadding);
+  error = write_reply_into(out.data(), size);
+  out.resize(size);
+  return error;
+}
+
+error_code Engine::prepare_reply(std::string_view body, const ChunkOptions &options, size_t &size,
+                                 std::string &detail) {
+  size = 0;
   ChunkMemory &memory = *chunk_;
+  memory.prepared = false;
+  memory.columns.clear();
+  memory.kept_cells.clear();
+  memory.row_overrides.clear();
+  memory.overrides.clear();
+  memory.header.clear();
+  if (body.empty()) {
+    memory.prepared = true;
+    return error_code::SUCCESS;
+  }
+  bound_memory();  // no path id or buffer of an earlier chunk is held past this point
   std::vector<std::string_view> &cells = memory.cells;
   CsvReader reader(body);
   bool has_row = false;
@@ -89,7 +178,8 @@ error_code Engine::process_body(std::string_view body, const ChunkOptions &optio
   }
 
   // Columns: the input's plain columns in order, each paired with its __mv_ twin.
-  std::vector<Column> columns;
+  using Column = ChunkMemory::ReplyColumn;
+  std::vector<Column> &columns = memory.columns;
   std::unordered_map<std::string, int32_t> column_by_name;
   std::vector<std::string> input_names;
   for (std::string_view cell : cells) { input_names.emplace_back(csv_unquote(cell, memory.scratch)); }
@@ -215,108 +305,123 @@ error_code Engine::process_body(std::string_view body, const ChunkOptions &optio
   }
 
   // Header: plain columns, then the __mv_ twins in the same order.
+  std::string &header = memory.header;
   bool first = true;
   for (const Column &column : columns) {
-    if (!first) { out.push_back(','); }
+    if (!first) { header.push_back(','); }
     first = false;
-    csv_append_cell(out, column.name);
+    csv_append_cell(header, column.name);
   }
   for (const Column &column : columns) {
     if (!column.has_twin) { continue; }
-    out.push_back(',');
-    csv_append_cell(out, std::string(kMvPrefix) + column.name);
+    header.push_back(',');
+    csv_append_cell(header, std::string(kMvPrefix) + column.name);
   }
-  out.push_back('\n');
+  header.push_back('\n');
 
-  // Rows are written through a pointer into room sized once for the worst case: every kept
-  // input cell, every new cell (the arena), a separator per column and per twin, a newline.
-  // Appending cell by cell to the string cost more than the copying itself. The room is
-  // reserved with some to spare: a reply buffer is reused from chunk to chunk (the Python
-  // module pools them), and growing it by exactly what one chunk needs would move it (and fault
-  // in fresh pages) again and again.
-  size_t kept_bytes = 0;
-  for (std::string_view cell : kept_cells) { kept_bytes += cell.size(); }
-  const size_t header_size = out.size();
-  const size_t bound =
-      header_size + kept_bytes + arena.size() + row_overrides.size() * (2 * columns.size() + 1) + kStorePadding;
-  if (bound > out.capacity()) { out.reserve(std::max(bound, out.capacity() + out.capacity() / 4)); }
-  out.resize(bound);
-  char *w = &out[header_size];
-  auto put = [&w](const char *data, size_t size) {
-    std::memcpy(w, data, size);
-    w += size;
-  };
-  // Runs of separators are short and many (a sparse row crosses hundreds of columns): written
-  // 16 at a time, possibly past the run's end, into room that the next writes overwrite
-  // (kStorePadding more bytes are reserved for the last run).
-  auto put_separators = [&w](size_t count) {
-    char *stop = w + count;
-    for (char *p = w; p < stop; p += 16) { std::memcpy(p, kSixteenSeparators, 16); }
-    w = stop;
-  };
-  const char *arena_data = arena.data();
-
-  // Rows: the input's columns cell by cell (copied verbatim, quoting included), then the new
-  // columns, which are sparse (a chunk of varied events has hundreds of fields, each row a few
-  // dozen): runs of empty cells are written as runs of separators.
-  const auto column_count = static_cast<uint32_t>(columns.size());
   // Where each new column's twin goes among the new twins (a new column without one takes none).
-  std::vector<uint32_t> twin_slot(column_count - input_columns);
+  const auto column_count = static_cast<uint32_t>(columns.size());
+  memory.twin_slot.assign(column_count - input_columns, 0);
   uint32_t new_twins = 0;
   for (uint32_t c = input_columns; c < column_count; ++c) {
-    twin_slot[c - input_columns] = new_twins;
+    memory.twin_slot[c - input_columns] = new_twins;
     new_twins += columns[c].has_twin ? 1 : 0;
   }
-  for (size_t row = 0; row < row_overrides.size(); ++row) {
-    const std::string_view *input = kept_cells.data() + row * input_count;
-    const ChunkOverride *begin = overrides.data() + row_overrides[row].first;
-    const ChunkOverride *end = overrides.data() + row_overrides[row].second;
+  memory.input_count = input_count;
+  memory.input_columns = input_columns;
+  memory.new_twins = new_twins;
+  memory.prepared = true;
+  CountingWriter counter;
+  emit_reply(memory, counter);
+  size = counter.total;
+  return error_code::SUCCESS;
+}
+
+error_code Engine::write_reply_into(char *out, size_t size) {
+  DirectWriter writer{out};
+  emit_reply(*chunk_, writer);
+  return static_cast<size_t>(writer.w - out) == size ? error_code::SUCCESS : error_code::CSV_MALFORMED;
+}
+
+error_code Engine::write_reply(ReplySink &sink, std::string &detail) {
+  ChunkMemory &memory = *chunk_;
+  if (!memory.prepared) {
+    detail = "write_reply without a prepared reply";
+    return error_code::IO_ERROR;
+  }
+  memory.prepared = false;
+  if (memory.piece.size() != kReplyPiece + kStorePadding) { memory.piece.assign(kReplyPiece + kStorePadding, '\0'); }
+  PieceWriter writer(sink, &memory.piece[0], kReplyPiece);
+  emit_reply(memory, writer);
+  writer.flush();
+  if (!writer.ok) {
+    detail = sink.detail();
+    return error_code::IO_ERROR;
+  }
+  return error_code::SUCCESS;
+}
+
+// Rows: the input's columns cell by cell (copied verbatim, quoting included), then the new
+// columns, which are sparse (a chunk of varied events has hundreds of fields, each row a few
+// dozen): runs of empty cells are written as runs of separators. The same code counts the
+// reply's size (CountingWriter), writes it into memory (DirectWriter) or streams it
+// (PieceWriter), so the size announced is the size written.
+template <typename Writer> void Engine::emit_reply(const ChunkMemory &memory, Writer &w) {
+  if (memory.columns.empty()) { return; }  // an empty body: an empty reply
+  w.put(memory.header.data(), memory.header.size());
+  const auto &columns = memory.columns;
+  const size_t input_count = memory.input_count;
+  const uint32_t input_columns = memory.input_columns;
+  const auto column_count = static_cast<uint32_t>(columns.size());
+  const char *arena = memory.arena.data();
+  for (size_t row = 0; row < memory.row_overrides.size() && w.ok; ++row) {
+    const std::string_view *input = memory.kept_cells.data() + row * input_count;
+    const ChunkOverride *begin = memory.overrides.data() + memory.row_overrides[row].first;
+    const ChunkOverride *end = memory.overrides.data() + memory.row_overrides[row].second;
     const ChunkOverride *next = begin;
     for (uint32_t c = 0; c < input_columns; ++c) {
-      if (c != 0) { *w++ = ','; }
+      if (c != 0) { w.put_char(','); }
       if (next != end && next->column == c) {
-        put(arena_data + next->plain_begin, next->plain_size);
+        w.put(arena + next->plain_begin, next->plain_size);
         ++next;
       } else {
         std::string_view cell = input[columns[c].input_plain];
-        put(cell.data(), cell.size());
+        w.put(cell.data(), cell.size());
       }
     }
     const ChunkOverride *first_new = next;
     uint32_t position = input_columns;
     for (; next != end; ++next) {
-      put_separators(next->column - position + 1);
-      put(arena_data + next->plain_begin, next->plain_size);
+      w.put_separators(next->column - position + 1);
+      w.put(arena + next->plain_begin, next->plain_size);
       position = next->column + 1;
     }
-    put_separators(column_count - position);
+    w.put_separators(column_count - position);
 
     next = begin;
     for (uint32_t c = 0; c < input_columns; ++c) {
       const ChunkOverride *own = nullptr;
       if (next != first_new && next->column == c) { own = next++; }
       if (!columns[c].has_twin) { continue; }
-      *w++ = ',';
+      w.put_char(',');
       if (own != nullptr) {
-        put(arena_data + own->mv_begin, own->mv_size);
+        w.put(arena + own->mv_begin, own->mv_size);
       } else if (columns[c].input_mv >= 0) {
         std::string_view cell = input[columns[c].input_mv];
-        put(cell.data(), cell.size());
+        w.put(cell.data(), cell.size());
       }
     }
     position = 0;
     for (next = first_new; next != end; ++next) {
       if (!columns[next->column].has_twin) { continue; }
-      const uint32_t slot = twin_slot[next->column - input_columns];
-      put_separators(slot - position + 1);
-      put(arena_data + next->mv_begin, next->mv_size);
+      const uint32_t slot = memory.twin_slot[next->column - input_columns];
+      w.put_separators(slot - position + 1);
+      w.put(arena + next->mv_begin, next->mv_size);
       position = slot + 1;
     }
-    put_separators(new_twins - position);
-    *w++ = '\n';
+    w.put_separators(memory.new_twins - position);
+    w.put_char('\n');
   }
-  out.resize(static_cast<size_t>(w - out.data()));
-  return error_code::SUCCESS;
 }
 
 }  // namespace ctdetect

@@ -198,3 +198,86 @@ TEST(ChunkRegression, NewFieldTwinNamedLikeAnInputColumn) {
             "\"{\"\"eventName\"\":\"\"ConsoleLogin\"\"}\",,,ConsoleLogin,,login,Title of login,T1078.004,medium,"
             ",,,,\n");
 }
+
+namespace {
+
+// Records what write_reply sends; fails after `fail_after` pieces when set.
+class RecordingSink : public ctdetect::ReplySink {
+public:
+  bool write(const char *data, size_t size) override {
+    if (fail_after >= 0 && static_cast<int>(pieces.size()) >= fail_after) { return false; }
+    pieces.emplace_back(data, size);
+    return true;
+  }
+  std::string detail() const override { return "the reader went away"; }
+  std::vector<std::string> pieces;
+  int fail_after = -1;
+};
+
+std::string joined(const std::vector<std::string> &pieces) {
+  std::string all;
+  for (const auto &piece : pieces) { all += piece; }
+  return all;
+}
+
+// A chunk whose reply is several pieces long: wide sparse rows and one cell longer than a piece.
+std::string large_body() {
+  std::string body = "_raw,host,__mv__raw,__mv_host\n";
+  for (int i = 0; i < 3000; ++i) {
+    std::string raw = "{\"eventName\":\"ConsoleLogin\",\"k" + std::to_string(i % 300) + "\":\"v" + std::to_string(i) +
+                      "\",\"userIdentity\":{\"type\":\"Root\"}}";
+    ctdetect::csv_append_cell(body, raw);
+    body += ",h" + std::to_string(i) + ",,\n";
+  }
+  std::string huge = "{\"eventName\":\"ConsoleLogin\",\"big\":\"" + std::string(3u << 20, 'x') + "\"}";
+  ctdetect::csv_append_cell(body, huge);
+  body += ",hbig,,\n";
+  return body;
+}
+
+}  // namespace
+
+TEST(ChunkStreaming, StreamedReplyIsTheSizeAnnouncedAndEqualsTheBuiltOne) {
+  auto engine = ctdetect_test::engine_for(kConf);
+  const std::string body = large_body();
+  for (bool extract : {true, false}) {
+    ctdetect::ChunkOptions options;
+    options.extract = extract;
+    const std::string built = run_chunk(*engine, body, options);
+    size_t size = 0;
+    std::string detail;
+    ASSERT_EQ(engine->prepare_reply(body, options, size, detail), ctdetect::error_code::SUCCESS) << detail;
+    EXPECT_EQ(size, built.size());
+    RecordingSink sink;
+    ASSERT_EQ(engine->write_reply(sink, detail), ctdetect::error_code::SUCCESS) << detail;
+    EXPECT_EQ(joined(sink.pieces), built);
+    EXPECT_GT(sink.pieces.size(), 2u);
+    for (const auto &piece : sink.pieces) {
+      EXPECT_TRUE(piece.size() <= ctdetect::Engine::kReplyPiece || piece.size() >= (3u << 20)) << piece.size();
+    }
+  }
+}
+
+TEST(ChunkStreaming, EmptyBodyMalformedBodyAndAFailingSink) {
+  auto engine = ctdetect_test::engine_for(kConf);
+  size_t size = 1;
+  std::string detail;
+  ASSERT_EQ(engine->prepare_reply("", {}, size, detail), ctdetect::error_code::SUCCESS);
+  EXPECT_EQ(size, 0u);
+  RecordingSink empty;
+  ASSERT_EQ(engine->write_reply(empty, detail), ctdetect::error_code::SUCCESS);
+  EXPECT_EQ(joined(empty.pieces), "");
+
+  EXPECT_EQ(engine->prepare_reply("_raw\n\"unterminated\n", {}, size, detail), ctdetect::error_code::CSV_MALFORMED);
+  RecordingSink unused;
+  EXPECT_EQ(engine->write_reply(unused, detail), ctdetect::error_code::IO_ERROR);  // nothing prepared
+  EXPECT_TRUE(unused.pieces.empty());
+
+  const std::string body = large_body();  // alive until write_reply is done: the rows point into it
+  ASSERT_EQ(engine->prepare_reply(body, {}, size, detail), ctdetect::error_code::SUCCESS);
+  RecordingSink failing;
+  failing.fail_after = 1;
+  EXPECT_EQ(engine->write_reply(failing, detail), ctdetect::error_code::IO_ERROR);
+  EXPECT_EQ(detail, "the reader went away");
+  EXPECT_EQ(failing.pieces.size(), 1u);
+}

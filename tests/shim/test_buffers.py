@@ -1,11 +1,16 @@
-"""The buffers reused from chunk to chunk: the shim's BodyBuffer and the module's reply pool.
+"""How chunk bodies and replies cross between Python and the native engine.
 
-Both exist for speed (a fresh buffer of a few hundred MB per chunk costs a page fault per 4 KB);
-these tests pin that reuse never changes what a reader sees: a body or a reply still held by
-the caller is never overwritten, and a lying header never makes the shim allocate what it
-claims.
+The shim reads every body into one reused BodyBuffer, the module pools the reply buffers it
+builds, and the command streams replies (prepare_reply, then write_reply to stdout's
+descriptor) so that a reply never exists whole. All of it exists for speed and memory (a fresh
+buffer of a few hundred MB per chunk costs a page fault per 4 KB); these tests pin that none of
+it changes what a reader sees: a body or a reply still held is never overwritten, a streamed
+reply is exactly the size announced and the bytes of the built one, a lying header never makes
+the shim allocate what it claims, and a reader that went away is a BrokenPipeError.
 """
 import io
+import os
+import threading
 
 import pytest
 
@@ -98,3 +103,43 @@ def test_a_buffer_made_huge_by_one_chunk_is_not_kept_for_small_ones():
     # Ordinary variation keeps the buffer.
     buffer.view(900)
     assert len(buffer._buffer) == 1000
+
+
+def _read_all(fd, into):
+    while True:
+        part = os.read(fd, 1 << 16)
+        if not part:
+            return
+        into.append(part)
+
+
+def test_a_streamed_reply_is_the_announced_size_and_equals_the_built_one(native_engine):
+    body = _body(*([console_login(), record("StopLogging"), record("GetObject")] * 200))
+    for extract in (True, False):
+        built = bytes(native_engine.process_body(body, "_raw", extract))
+        size = native_engine.prepare_reply(bytearray(body), "_raw", extract)
+        assert size == len(built)
+        read_end, write_end = os.pipe()
+        parts = []
+        reader = threading.Thread(target=_read_all, args=(read_end, parts))
+        reader.start()
+        with pytest.raises(ValueError, match="call prepare_reply with this body first"):
+            native_engine.write_reply(write_end, body + b"")  # another object than the one prepared
+        size = native_engine.prepare_reply(body, "_raw", extract)
+        native_engine.write_reply(write_end, body)
+        os.close(write_end)
+        reader.join()
+        os.close(read_end)
+        assert b"".join(parts) == built
+
+
+def test_a_reader_gone_is_a_broken_pipe(native_engine):
+    body = _body(*([console_login()] * 2000))
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    native_engine.prepare_reply(body)
+    try:
+        with pytest.raises(BrokenPipeError):
+            native_engine.write_reply(write_end, body)
+    finally:
+        os.close(write_end)

@@ -25,6 +25,15 @@ struct ChunkOverride {
   size_t mv_begin, mv_size;
 };
 
+// Where write_reply sends a reply body, in order, in pieces. write() returns false to stop
+// (detail() then says why, e.g. the reader went away).
+class ReplySink {
+public:
+  virtual ~ReplySink() = default;
+  virtual bool write(const char *data, size_t size) = 0;
+  virtual std::string detail() const = 0;
+};
+
 struct ChunkOptions {
   std::string field = "_raw";    // the column holding the CloudTrail record
   bool extract = true;           // write the extracted fields
@@ -50,6 +59,13 @@ public:
 
   // One execute chunk: splunkd's CSV body in, the reply's CSV body out (see docs/engine-contract.md).
   error_code process_body(std::string_view body, const ChunkOptions &options, std::string &out, std::string &detail);
+  // The same in two steps, for a caller that streams the reply (it is often 2-3 x the chunk and
+  // need never exist whole): prepare_reply runs every row and sets `size` to the reply's exact
+  // length (a protocol header announces it first); write_reply then sends those bytes to `sink`
+  // in pieces of at most kReplyPiece. `body` must stay alive and unchanged in between.
+  error_code prepare_reply(std::string_view body, const ChunkOptions &options, size_t &size, std::string &detail);
+  error_code write_reply(ReplySink &sink, std::string &detail);
+  static constexpr size_t kReplyPiece = size_t(1) << 20;
 
   // Flattens and evaluates one record into record()/view()/matched(); returns the error text or "".
   std::string_view run(std::string_view raw);
@@ -93,6 +109,22 @@ private:
 
   // process_body's working memory, kept from chunk to chunk so steady state allocates nothing.
   struct ChunkMemory {
+    // A column of the reply, in order: the input's plain columns, then the new ones.
+    struct ReplyColumn {
+      std::string name;
+      int32_t input_plain = -1;  // index of the input column, if the input had it
+      int32_t input_mv = -1;     // index of the input's __mv_ twin
+      bool has_twin = true;      // false for a column named __mv_* or whose twin name is taken
+    };
+    // The prepared reply (prepare_reply), written by write_reply.
+    std::vector<ReplyColumn> columns;
+    std::vector<uint32_t> twin_slot;  // per new column: its place among the new twins
+    size_t input_count = 0;
+    uint32_t input_columns = 0;
+    uint32_t new_twins = 0;
+    std::string header;
+    bool prepared = false;
+    std::string piece;  // the pieces a streamed reply is written through
     std::vector<std::string_view> cells;
     std::vector<std::string_view> kept_cells;
     std::vector<std::pair<size_t, size_t>> row_overrides;
@@ -104,6 +136,8 @@ private:
     std::vector<std::string_view> texts;
   };
   std::unique_ptr<ChunkMemory> chunk_;
+  error_code write_reply_into(char *out, size_t size);
+  template <typename Writer> static void emit_reply(const ChunkMemory &memory, Writer &writer);
 };
 
 }  // namespace ctdetect
