@@ -87,6 +87,7 @@ struct DirectWriter {
   char *w;
   bool ok = true;
   void put(const char *data, size_t size) {
+    if (size == 0) { return; }  // an empty cell's view may be null: memcpy(w, nullptr, 0) is UB (chunk fuzz target)
     std::memcpy(w, data, size);
     w += size;
   }
@@ -109,7 +110,7 @@ public:
         return;
       }
     }
-    std::memcpy(w_, data, size);
+    if (size != 0) { std::memcpy(w_, data, size); }  // data may be null for an empty cell
     w_ += size;
   }
   void put_char(char c) {

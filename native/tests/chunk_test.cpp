@@ -281,3 +281,17 @@ TEST(ChunkStreaming, EmptyBodyMalformedBodyAndAFailingSink) {
   EXPECT_EQ(detail, "the reader went away");
   EXPECT_EQ(failing.pieces.size(), 1u);
 }
+
+// Found by the chunk fuzz target under UBSan: a short row is padded with empty cells whose views
+// are null, and the reply writer passed them to memcpy (memcpy(w, nullptr, 0) is undefined).
+// The sanitizer build (make test-sanitize) reports it; here the reply must also be right.
+TEST(ChunkRegression, ShortRowPaddedWithNullCells) {
+  auto engine = ctdetect_test::engine_for(kConf);
+  ctdetect::ChunkOptions options;
+  options.field = "raw";
+  std::string out = run_chunk(*engine, std::string("raw,\x00\x8c\nf", 8), options);
+  EXPECT_EQ(out.substr(0, out.find('\n') + 1),
+            std::string("raw,\x00\x8c,cloudtrail_error,__mv_raw,__mv_\x00\x8c,__mv_cloudtrail_error\n", 63));
+  EXPECT_EQ(out.compare(out.find('\n') + 1, 17, "f,,invalid JSON: "), 0) << out;
+  EXPECT_EQ(out.substr(out.size() - 4), ",,,\n");
+}
