@@ -59,6 +59,9 @@ def _start(stdin, stdout):
     if not isinstance(searchinfo, dict):
         raise ProtocolError("getinfo message has no searchinfo object")
     options = parse_args(searchinfo.get("args", []))
+    import os
+    from splunk_app import pipes
+    pipes.widen((stdin, stdout), pipes.pipe_kb(os.environ))
 
     from splunk_app import engine_loader
     root = engine_loader.config_root()
