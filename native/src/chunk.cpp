@@ -246,6 +246,15 @@ error_code Engine::prepare_reply(std::string_view body, const ChunkOptions &opti
   row_overrides.clear();
   overrides.clear();
   arena.clear();
+  // Room for a chunk of ~1 KB rows up front (only what is written becomes resident): growing
+  // these by doubling moved ~100 MB around in a search's first chunk.
+  const size_t rows_estimate = body.size() / 1024 + 16;
+  if (kept_cells.capacity() < rows_estimate * input_count) { kept_cells.reserve(rows_estimate * input_count); }
+  if (row_overrides.capacity() < rows_estimate) { row_overrides.reserve(rows_estimate); }
+  if (options.extract) {
+    if (overrides.capacity() < rows_estimate * 64) { overrides.reserve(rows_estimate * 64); }
+    if (arena.capacity() < body.size() + body.size() / 4) { arena.reserve(body.size() + body.size() / 4); }
+  }
 
   while (true) {
     size_t row_start = reader.offset();
