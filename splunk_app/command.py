@@ -5,11 +5,13 @@ inspector notes). Each execute: hand the CSV body to the engine and answer exact
 ``{"finished": <the request's flag>}`` with the engine's CSV. Any failure is answered with an
 ERROR inspector message and ``"finished": true``, and the process exits non-zero.
 
-Only the protocol and option modules are imported up front; the engine is imported when the
+Only the protocol, option and pipe modules are imported up front; the engine is imported when the
 options are valid. splunkd starts one of these processes per search and per indexer.
 """
+import os
 import sys
 
+from splunk_app import pipes
 from splunk_app.options import COMMAND, OptionError, parse_args
 from splunk_app.protocol import BodyBuffer, ProtocolError, encode_header, read_chunk, write_chunk
 
@@ -59,8 +61,6 @@ def _start(stdin, stdout):
     if not isinstance(searchinfo, dict):
         raise ProtocolError("getinfo message has no searchinfo object")
     options = parse_args(searchinfo.get("args", []))
-    import os
-    from splunk_app import pipes
     pipes.widen((stdin, stdout), pipes.pipe_kb(os.environ))
 
     from splunk_app import engine_loader

@@ -5,8 +5,9 @@ builds, and the command streams replies (prepare_reply, then write_reply to stdo
 descriptor) so that a reply never exists whole. All of it exists for speed and memory (a fresh
 buffer of a few hundred MB per chunk costs a page fault per 4 KB); these tests pin that none of
 it changes what a reader sees: a body or a reply still held is never overwritten, a streamed
-reply is exactly the size announced and the bytes of the built one, a lying header never makes
-the shim allocate what it claims, and a reader that went away is a BrokenPipeError.
+reply is exactly the size announced and the bytes of the built one, a header claiming more than
+any real chunk (over MAX_READ_BYTES) is never allocated up front, and a reader that went away is
+a BrokenPipeError.
 """
 import io
 import os
