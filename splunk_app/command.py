@@ -118,8 +118,7 @@ def _serve(stdin, stdout, engine, options):
         if finished:
             return
         # Let go of this chunk and its reply before reading the next one: otherwise both stay
-        # alive while the next chunk is read and processed, adding 2 x a chunk to the peak, and
-        # the reply's buffer could not take the next reply (see the module's ReplyPool).
+        # alive while the next chunk is read and processed, adding 2 x a chunk to the peak.
         chunk = body = out = None
 
 

@@ -59,54 +59,28 @@ py::dict analyze(ctdetect::Engine &engine, const py::object &raw) {
 
 // A reply body the module hands to Python without copying it: a read-only memoryview whose
 // exporter owns the bytes (a reply is several times its chunk; a copy would double the peak).
-// When Python lets go of it, its buffer goes back to a small pool and the next chunk's reply is
-// written into it: a fresh buffer of a few hundred MB per chunk costs a page fault and a page
-// clear for every 4 KB, about a tenth of the command's time. Pool and bodies are only touched
-// with the GIL held.
-struct ReplyPool {
-  static constexpr size_t kKept = 2;  // a reply being written out and the next one
-  // A buffer much larger than the reply it last held (one huge event made it so) is freed
-  // rather than kept for the rest of the search.
-  static constexpr size_t kAlwaysKept = 64u << 20;
-  std::vector<std::string> free;
-};
-
-ReplyPool &reply_pool() {
-  static ReplyPool *pool = new ReplyPool();  // never destroyed: bodies may outlive the module's teardown
-  return *pool;
-}
-
+// The command itself streams its replies (prepare_reply/write_reply below); this path serves
+// callers without a file descriptor.
 struct ReplyBody {
   std::string bytes;
-  ReplyBody() = default;
-  ReplyBody(const ReplyBody &) = delete;
-  ReplyBody &operator=(const ReplyBody &) = delete;
-  ~ReplyBody() {
-    ReplyPool &pool = reply_pool();
-    bool oversized = bytes.capacity() > ReplyPool::kAlwaysKept && bytes.capacity() / 4 > bytes.size();
-    if (pool.free.size() < ReplyPool::kKept && !oversized) {
-      bytes.clear();
-      pool.free.push_back(std::move(bytes));
-    }
-  }
 };
 
-// `body` is any contiguous bytes-like object (bytes, bytearray, memoryview): the shim reads each
-// chunk into one reused buffer. Nothing refers to it once this returns.
+std::string_view contiguous_bytes(const py::buffer &body, py::buffer_info &info, const char *function) {
+  info = body.request();
+  if (info.ndim != 1 || info.itemsize != 1 || (info.size > 1 && info.strides[0] != 1)) {
+    throw py::type_error(std::string(function) + ": body must be a contiguous bytes-like object");
+  }
+  return std::string_view(static_cast<const char *>(info.ptr), static_cast<size_t>(info.size));
+}
+
+// `body` is any contiguous bytes-like object (bytes, bytearray, memoryview). Nothing refers to
+// it once this returns.
 py::memoryview process_body(ctdetect::Engine &engine, const py::buffer &body, const std::string &field, bool extract,
                             bool only_detections) {
-  py::buffer_info info = body.request();
-  if (info.ndim != 1 || info.itemsize != 1 || (info.size > 1 && info.strides[0] != 1)) {
-    throw py::type_error("process_body: body must be a contiguous bytes-like object");
-  }
-  std::string_view input(static_cast<const char *>(info.ptr), static_cast<size_t>(info.size));
+  py::buffer_info info;
+  std::string_view input = contiguous_bytes(body, info, "process_body");
   ctdetect::ChunkOptions options{field, extract, only_detections};
   auto reply = std::make_unique<ReplyBody>();
-  ReplyPool &pool = reply_pool();
-  if (!pool.free.empty()) {
-    reply->bytes = std::move(pool.free.back());
-    pool.free.pop_back();
-  }
   std::string detail;
   ctdetect::error_code error;
   {
@@ -135,13 +109,6 @@ PreparedBody &prepared_body() {
   return *prepared;
 }
 
-std::string_view contiguous_bytes(const py::buffer &body, py::buffer_info &info, const char *function) {
-  info = body.request();
-  if (info.ndim != 1 || info.itemsize != 1 || (info.size > 1 && info.strides[0] != 1)) {
-    throw py::type_error(std::string(function) + ": body must be a contiguous bytes-like object");
-  }
-  return std::string_view(static_cast<const char *>(info.ptr), static_cast<size_t>(info.size));
-}
 
 size_t prepare_reply(ctdetect::Engine &engine, const py::buffer &body, const std::string &field, bool extract,
                      bool only_detections) {

@@ -242,10 +242,7 @@ error_code Engine::prepare_reply(std::string_view body, const ChunkOptions &opti
   std::vector<std::pair<size_t, size_t>> &row_overrides = memory.row_overrides;  // [begin, end) in overrides
   std::vector<ChunkOverride> &overrides = memory.overrides;
   std::string &arena = memory.arena;
-  kept_cells.clear();
-  row_overrides.clear();
-  overrides.clear();
-  arena.clear();
+  arena.clear();  // kept_cells, row_overrides and overrides were cleared on entry
   // Room for a chunk of ~1 KB rows up front (only what is written becomes resident): growing
   // these by doubling moved ~100 MB around in a search's first chunk.
   const size_t rows_estimate = body.size() / 1024 + 16;

@@ -1,8 +1,7 @@
 """How chunk bodies and replies cross between Python and the native engine.
 
-The shim reads every body into one reused BodyBuffer, the module pools the reply buffers it
-builds, and the command streams replies (prepare_reply, then write_reply to stdout's
-descriptor) so that a reply never exists whole. All of it exists for speed and memory (a fresh
+The shim reads every body into one reused BodyBuffer, and the command streams replies
+(prepare_reply, then write_reply to stdout's descriptor) so that a reply never exists whole. All of it exists for speed and memory (a fresh
 buffer of a few hundred MB per chunk costs a page fault per 4 KB); these tests pin that none of
 it changes what a reader sees: a body or a reply still held is never overwritten, a streamed
 reply is exactly the size announced and the bytes of the built one, a header claiming more than
@@ -89,7 +88,7 @@ def test_a_reply_still_held_is_never_reused(native_engine):
     assert [bytes(view) for view in held] == expected
     assert all(view.readonly for view in held)
     del held
-    # Released replies go back to the pool and take later replies, which are still right.
+    # Replies built after the held ones were released are still right.
     for body, reply in zip(bodies * 2, expected * 2):
         assert bytes(native_engine.process_body(body)) == reply
 
