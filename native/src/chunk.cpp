@@ -224,8 +224,12 @@ error_code Engine::prepare_reply(std::string_view body, const ChunkOptions &opti
   };
   // Extracted fields never replace the record's own column, Splunk's internal fields (_time,
   // _raw, __mv_*...) or the result fields.
+  // Only the entries the previous chunk set are cleared: the table can hold kFieldNameBudget
+  // names, and a one-row chunk should not pay for all of them.
   std::vector<int32_t> &path_columns = memory.path_columns;
-  path_columns.assign(paths_.size(), kUnassigned);
+  std::vector<path_id> &assigned_paths = memory.assigned_paths;
+  for (path_id path : assigned_paths) { path_columns[path] = kUnassigned; }
+  assigned_paths.clear();
   auto path_column = [&](path_id path) {
     if (path >= path_columns.size()) { path_columns.resize(paths_.size(), kUnassigned); }
     int32_t &column = path_columns[path];
@@ -234,6 +238,7 @@ error_code Engine::prepare_reply(std::string_view body, const ChunkOptions &opti
       bool reserved = name.empty() || name[0] == '_' || name == options.field;
       for (const char *result_name : kResultFields) { reserved = reserved || name == result_name; }
       column = reserved ? kNeverWritten : column_named(name);
+      assigned_paths.push_back(path);
     }
     return column;
   };

@@ -132,7 +132,8 @@ private:
     std::string arena;
     std::string scratch;
     std::string joined;
-    std::vector<int32_t> path_columns;
+    std::vector<int32_t> path_columns;  // per path id: its reply column; kUnassigned between chunks
+    std::vector<path_id> assigned_paths;  // the entries of path_columns this chunk set
     std::vector<std::string_view> texts;
   };
   std::unique_ptr<ChunkMemory> chunk_;
