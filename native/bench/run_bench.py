@@ -11,7 +11,9 @@
 - the splunklib StreamingCommand baseline (native/bench/baseline_command.py) and the
   pure-Python engine, driven the same way on --baseline-events events (their rate is per
   event, so a smaller run measures it; the table says how many events each row used);
-- start-up (process start to getinfo reply) and peak resident memory of the command.
+- start-up (process start to getinfo reply) and peak resident memory of the command;
+- the protocol floor: native/bench/echo_command.py, which answers each chunk with its body
+  unchanged, driven the same way (no command that keeps every field can beat it here).
 Prints a table, checks the targets, writes build/bench/results.json.
 """
 import argparse
@@ -30,6 +32,7 @@ BENCH_DIR = os.path.join(REPO, "build", "bench")
 BENCH_BINARY = os.path.join(REPO, "build", "ctdetect_bench")
 COMMAND = os.path.join(REPO, "bin", "cloudtraildetect.py")
 BASELINE = os.path.join(HERE, "baseline_command.py")
+ECHO = os.path.join(HERE, "echo_command.py")
 CHUNK_ROWS = 50000
 HEADER = ("_raw,_time,host,index,linecount,source,sourcetype,splunk_server,__mv__raw,__mv__time,__mv_host,"
           "__mv_index,__mv_linecount,__mv_source,__mv_sourcetype,__mv_splunk_server\n")
@@ -240,6 +243,9 @@ def main(argv):
         runs[label] = run
         add(label, run["events"], run["events_per_s"], run["events_per_s"] * per_event_mb,
             {"startup_ms": round(run["startup_ms"], 1), "peak_rss_mb": round(run["peak_rss_mb"], 1)})
+    echo = end_to_end(ECHO, [], chunks_path, index, options.events)
+    add("protocol floor: echo command, no work", echo["events"], echo["events_per_s"],
+        echo["events_per_s"] * per_event_mb)
     python_run = end_to_end(COMMAND, [], chunks_path, index, options.baseline_events, {"CTDETECT_ENGINE": "python"})
     add("pure-Python engine end to end", python_run["events"], python_run["events_per_s"],
         python_run["events_per_s"] * per_event_mb)
@@ -265,6 +271,12 @@ def main(argv):
         passed = value >= needed
         results["targets"].append({"target": name, "value": value, "needed": needed, "passed": passed})
         print("%-44s %10.2f %10.2f %s" % (name, value, needed, "ok" if passed else "MISSED"))
+    # Not targets: where the 25% goal sits against what the protocol itself allows here.
+    floor_share = echo["events_per_s"] * per_event_mb / dom_mb
+    results["context"] = {"echo_floor_vs_dom": floor_share,
+                          "extract_false_vs_echo_floor": full_false["events_per_s"] / echo["events_per_s"]}
+    print("\n%-44s %10.2f" % ("echo floor vs DOM parse MB/s", floor_share))
+    print("%-44s %10.2f" % ("extract=false vs echo floor", results["context"]["extract_false_vs_echo_floor"]))
     with open(os.path.join(BENCH_DIR, "results.json"), "w") as handle:
         json.dump(results, handle, indent=2)
     print("\nwritten: %s" % os.path.join(BENCH_DIR, "results.json"))
