@@ -4,7 +4,7 @@ PYTHON ?= python3
 BUILD_DIR ?= build
 JOBS ?= 2
 
-.PHONY: all deps configure build test test-native test-sanitize test-sanitize-python test-python demo clean generate bench package \
+.PHONY: all deps configure build test test-native test-sanitize test-sanitize-python test-python demo clean generate bench bench-shared package \
   fuzz-build fuzz fuzz-ci
 
 all: build
@@ -105,6 +105,10 @@ bench: configure
 	@cmake -S . -B $(BUILD_DIR) -DCTDETECT_BUILD_BENCH=ON >/dev/null
 	@cmake --build $(BUILD_DIR) -j $(JOBS)
 	@$(PYTHON) native/bench/run_bench.py $(BENCH_ARGS)
+
+# The command end to end on the real shared records (repeated), same driver as `make bench`.
+bench-shared: build
+	@$(PYTHON) native/bench/shared_bench.py $(BENCH_ARGS)
 
 demo: build
 	@$(PYTHON) tests/harness/demo.py samples/demo_events.ndjson
