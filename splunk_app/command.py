@@ -60,11 +60,12 @@ def _start(stdin, stdout):
     searchinfo = metadata.get("searchinfo")
     if not isinstance(searchinfo, dict):
         raise ProtocolError("getinfo message has no searchinfo object")
-    options = parse_args(searchinfo.get("args", []))
-    pipes.widen((stdin, stdout), pipes.pipe_kb(os.environ))
-
     from splunk_app import engine_loader
     root = engine_loader.config_root()
+    # The detection ids are read only when a rules= error needs to list them.
+    options = parse_args(searchinfo.get("args", []), lambda: engine_loader.defined_detection_ids(root))
+    pipes.widen((stdin, stdout), pipes.pipe_kb(os.environ))
+
     engine, note = engine_loader.load_engine(
         engine_loader.conf_paths(root), engine_loader.lookup_dir(root), options.rules
     )

@@ -45,6 +45,18 @@ def conf_paths(root=None):
     return [path for path in candidates if os.path.isfile(path)]
 
 
+def defined_detection_ids(root=None):
+    """The ids of every detection the files define (disabled ones included), in definition
+    order, read with the pure-Python conf reader. For error messages only (it is not called on
+    the normal path); raises ValueError when the files are missing or cannot be read."""
+    paths = conf_paths(root)
+    if not paths:
+        raise EngineLoadError("no detections file under %s" % (config_root() if root is None else root))
+    from splunk_app.pyengine.conf import read_conf_files
+    _defaults, stanzas = read_conf_files(paths)
+    return list(stanzas)
+
+
 def lookup_dir(root=None):
     root = config_root() if root is None else root
     return os.path.join(root, "lookups")

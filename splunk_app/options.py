@@ -64,14 +64,44 @@ def _valid_list():
     return ", ".join(VALID_OPTIONS)
 
 
-def parse_args(args):
-    """Parse ``searchinfo.args`` (a list of strings) into Options; raise OptionError."""
+RULES_FORM = 'detection ids or * wildcards, comma-separated, e.g. rules="aws_console_*,aws_s3_bucket_acl_public"'
+FIELD_FORM = "the name of the field that holds the CloudTrail JSON record, e.g. field=_raw (the default)"
+
+
+def _detection_list(detection_ids):
+    """'valid detections: a, b, c' from the callable, or None when it is not given or fails (the
+    detections file is missing or broken: that error is reported once the engine loads it)."""
+    if detection_ids is None:
+        return None
+    try:
+        ids = list(detection_ids())
+    except Exception:
+        return None
+    return "valid detections: %s" % ", ".join(ids) if ids else None
+
+
+def valid_choices(name, detection_ids=None):
+    """What option ``name`` accepts ("valid values: ..."), for error messages."""
+    if name in BOOLEAN_OPTIONS:
+        return "valid values: %s" % ", ".join(TRUE_WORDS + FALSE_WORDS)
+    if name == "rules":
+        listed = _detection_list(detection_ids)
+        return "valid values: %s%s" % (RULES_FORM, "; " + listed if listed else "")
+    return "valid values: %s" % FIELD_FORM
+
+
+def parse_args(args, detection_ids=None):
+    """Parse ``searchinfo.args`` (a list of strings) into Options; raise OptionError.
+
+    ``detection_ids``: an optional callable returning the ids of the defined detections. It is
+    called only to write an error about ``rules=``, whose message then lists them.
+    """
     if args is None:
         args = []
     if not isinstance(args, list):
         raise OptionError("searchinfo.args is not a list: %r" % (args,))
     values = dict(DEFAULTS)
-    seen = set()
+    given = {}
     for arg in args:
         if not isinstance(arg, str):
             raise OptionError("argument %r is not a string" % (arg,))
@@ -84,18 +114,22 @@ def parse_args(args):
         name = name.strip()
         if name not in values:
             raise OptionError("unknown option %r; valid options: %s" % (name, _valid_list()))
-        if name in seen:
-            raise OptionError("option %s given more than once" % name)
-        seen.add(name)
+        if name in given:
+            raise OptionError(
+                "option %s given more than once (%r, then %r); give it once; %s"
+                % (name, given[name], arg, valid_choices(name, detection_ids))
+            )
+        given[name] = arg
         if name in BOOLEAN_OPTIONS:
             values[name] = parse_boolean(name, value)
-        else:
-            value = value.strip()
-            if not value:
-                raise OptionError(
-                    "option %s needs a value (%s)"
-                    % (name, "a comma-separated list of detection ids or wildcards"
-                       if name == "rules" else "the name of the field holding the CloudTrail JSON")
-                )
-            values[name] = value
+            continue
+        value = value.strip()
+        if not value:
+            raise OptionError("option %s needs a value; %s" % (name, valid_choices(name, detection_ids)))
+        if name == "rules" and not any(entry.strip() for entry in value.split(",")):
+            raise OptionError(
+                "option rules names no detection: %r holds only commas and spaces; %s"
+                % (arg, valid_choices(name, detection_ids))
+            )
+        values[name] = value
     return Options(**values)

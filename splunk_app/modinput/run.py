@@ -5,7 +5,13 @@ A run reads every log file not yet finished, in listing order. Per file: read, d
 batch to splunkd, flush, then save the position. A file whose last record is sent is marked done.
 Corrupt gzip or JSON is logged as ERROR (splunkd puts stderr in _internal), the file is marked bad
 and the run goes on; digest files and other objects are logged and marked skipped.
+
+start_date works at two levels: files whose path date is earlier are not read at all (CloudTrail
+files are foldered by delivery time and hold only records written before it), and within the
+files read, records whose eventTime is earlier are not sent (a file delivered just after
+midnight holds events of the day before).
 """
+import calendar
 import os
 import sys
 import xml.etree.ElementTree as ElementTree
@@ -15,7 +21,7 @@ from splunk_app.modinput import scheme
 from splunk_app.modinput.checkpoint import BAD, DONE, SKIPPED, CheckpointStore
 from splunk_app.modinput.splitter import NOT_A_LOG_FILE, CorruptFile, SplitError, decompress, load_splitter
 from splunk_app.modinput.sources import LocalSource, S3Source, SourceError, name_kind
-from splunk_app.modinput.writer import EventWriter
+from splunk_app.modinput.writer import EventWriter, epoch_text
 
 READ_ONLY_PREFIXES = ("Describe", "List", "Get")
 MAX_CONSECUTIVE_READ_FAILURES = 5
@@ -43,6 +49,25 @@ class Log(object):
 def is_read_only(event_name, read_only):
     """exclude_read_only drops Describe*/List*/Get* events, except those marked readOnly=false."""
     return bool(event_name) and event_name.startswith(READ_ONLY_PREFIXES) and read_only is not False
+
+
+def _utc_midnight(day):
+    return calendar.timegm((day.year, day.month, day.day, 0, 0, 0, 0, 0, 0))
+
+
+def before_start(event_time, start_day, start_epoch):
+    """True when a record's eventTime is earlier than the start date (midnight UTC).
+
+    CloudTrail writes eventTime in UTC as ``YYYY-MM-DDThh:mm:ssZ``: its first ten characters
+    compare as text with ``start_day`` (YYYY-MM-DD), with no parsing. Any other form (an offset
+    such as +02:00) is converted to epoch seconds first. A record whose eventTime is missing or
+    unreadable is not before the start: it is kept, as a file without a date in its path is."""
+    if not event_time:
+        return False
+    if event_time[-1:] == "Z" and event_time[4:5] == "-" and event_time[7:8] == "-" and event_time[10:11] == "T":
+        return event_time[:10] < start_day
+    seconds = epoch_text(event_time)
+    return seconds is not None and float(seconds) < start_epoch
 
 
 def _parse_xml(data, what):
@@ -169,12 +194,21 @@ class Run(object):
         exclude = self.config.exclude_read_only
         batch_size = self.config.batch_size
         limit = self.config.max_events_per_run
-        excluded = 0
+        start_date = self.config.start_date
+        start_day = start_date.isoformat() if start_date else None
+        start_epoch = _utc_midnight(start_date) if start_date else None
+        excluded = early = 0
         position = start
         for position in range(start, total):
             offset, length, event_time, event_name, read_only = records[position]
             if exclude and is_read_only(event_name, read_only):
                 excluded += 1
+                continue
+            # A record dated after the start day (nearly all of them once the input runs) costs
+            # one slice and one comparison: whatever its zone, it is not before the start.
+            if start_day and event_time and event_time[:10] <= start_day and before_start(
+                    event_time, start_day, start_epoch):
+                early += 1
                 continue
             self.writer.add(document[offset:offset + length], event_time)
             self.sent += 1
@@ -188,8 +222,9 @@ class Run(object):
         self.writer.flush()
         self.store.mark(item.key, DONE, records=total)
         self.files += 1
-        self.log("INFO", "%s: done, %d records (from record %d%s)"
-                 % (item.source, total, start, ", %d read-only excluded" % excluded if excluded else ""))
+        self.log("INFO", "%s: done, %d records (from record %d%s%s)"
+                 % (item.source, total, start, ", %d read-only excluded" % excluded if excluded else "",
+                    ", %d before start_date %s skipped" % (early, start_day) if early else ""))
         return not self._limit_reached()
 
 

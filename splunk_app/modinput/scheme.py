@@ -36,7 +36,8 @@ ARGUMENTS = (
     ("exclude_read_only", "boolean", "Exclude read-only events",
      "true: skip Describe*, List* and Get* events (unless their readOnly is false). Default false."),
     ("start_date", "string", "Start date",
-     "YYYY-MM-DD: log files whose path date (.../yyyy/mm/dd/) is earlier are not read."),
+     "YYYY-MM-DD: log files whose path date (.../yyyy/mm/dd/) is earlier are not read, and records "
+     "whose eventTime (UTC) is earlier are not sent."),
     ("max_events_per_run", "number", "Maximum events per run",
      "Stop after this many events; the next run goes on from there. 0 (default): no limit."),
     ("batch_size", "number", "Events per batch",

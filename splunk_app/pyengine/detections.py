@@ -132,21 +132,22 @@ def select(detections, rules="*"):
     white space around entries ignored, empty entries ignored. Each entry must match at least
     one defined detection (disabled ones count: naming a disabled detection is not an error,
     it is just not evaluated). A list with no entry at all, or one that selects only disabled
-    detections, is an error.
+    detections, is an error. The messages are word for word the native engine's
+    (native/src/detection.cpp), so the job inspector says the same with either engine.
     """
     entries = [entry.strip(conf.WHITESPACE) for entry in rules.split(",")]
     entries = [entry for entry in entries if entry]
     ids = [detection.id for detection in detections]
     if not entries:
-        raise ValueError("rules= names no detection (valid ids: %s)" % ", ".join(ids))
+        raise ValueError('rules is empty; give detection ids or wildcards, e.g. rules="aws_console_*"')
     chosen = set()
     for entry in entries:
         pattern = re.compile("(?s)" + ".*".join(re.escape(part) for part in entry.split("*")))
         found = [detection_id for detection_id in ids if pattern.fullmatch(detection_id)]
         if not found:
-            raise ValueError("rules=: '%s' matches no detection (valid ids: %s)" % (entry, ", ".join(ids)))
+            raise ValueError("rules: '%s' matches no detection; valid detections: %s" % (entry, ", ".join(ids)))
         chosen.update(found)
     selected = [detection for detection in detections if detection.id in chosen and not detection.disabled]
     if not selected:
-        raise ValueError("rules=%s selects only disabled detections" % rules)
+        raise ValueError("rules: '%s' selects only disabled detections" % rules)
     return selected

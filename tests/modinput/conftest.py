@@ -7,4 +7,13 @@ HERE = str(pathlib.Path(__file__).resolve().parent)
 if HERE not in sys.path:
     sys.path.insert(0, HERE)
 
-from modinput_support import log_tree, moto_endpoint  # noqa: E402,F401
+from modinput_support import KILL_FIGURES, huge_log, log_tree, moto_endpoint  # noqa: E402,F401
+
+
+def pytest_terminal_summary(terminalreporter):
+    """What the kill -9 tests measured, in every pytest run's output (also with -q, and without
+    -s): kills, events expected and received, duplicates by eventID and their bound."""
+    if KILL_FIGURES:
+        terminalreporter.section("modular input: kill -9 figures (duplicates counted by eventID)")
+        for line in KILL_FIGURES:
+            terminalreporter.write_line(line)

@@ -27,6 +27,8 @@ if str(REPO / "tests") not in sys.path:
     sys.path.insert(0, str(REPO / "tests"))
 SCRIPT = REPO / "bin" / "cloudtrail_logs.py"
 RUN_TIMEOUT = 120
+# One line per kill -9 test, written at the end of the pytest run by conftest.py.
+KILL_FIGURES = []
 
 
 # ---------------------------------------------------------------- the log tree
@@ -144,6 +146,34 @@ def build_tree(shared_data, copies=1, seed=5, with_junk=True, records_per_file=2
 @pytest.fixture(scope="session")
 def log_tree(shared_data):
     return build_tree(shared_data)
+
+
+HUGE_KEY = ("AWSLogs/111111111111/CloudTrail/us-east-1/2023/05/06/"
+            "111111111111_CloudTrail_us-east-1_20230506T0710Z_huge.json.gz")
+
+
+class HugeLog(object):
+    """One log file of 50 MiB of JSON (52,429,215 bytes, 32,058 records), the first record
+    8 MiB long, then the shared records over and over; ``compressed`` is its gzip (level 1, as a
+    worst case for the reader: 7,600,229 bytes, 7.2 MiB, with this zlib)."""
+
+    def __init__(self, shared_data):
+        texts = shared_record_texts(shared_data)
+        self.big = json.dumps({"eventVersion": "1.08", "eventTime": "2023-05-06T07:08:09Z",
+                               "eventName": "PutBucketPolicy", "eventID": "huge-8-mib-record",
+                               "requestParameters": {"policy": "x" * (8 << 20)}}).encode()
+        self.records, size = [self.big], len(self.big)
+        while size < 50 << 20:
+            text = texts[len(self.records) % len(texts)]
+            self.records.append(text)
+            size += len(text) + 1
+        self.document = b'{"Records":[' + b",".join(self.records) + b"]}"
+        self.compressed = gzip.compress(self.document, 1, mtime=0)
+
+
+@pytest.fixture(scope="session")
+def huge_log(shared_data):
+    return HugeLog(shared_data)
 
 
 # ---------------------------------------------------------------- running the input

@@ -1,12 +1,20 @@
 """kill -9 at random points while the input reads, restarted until a run finishes: nothing is
-lost, and each kill re-sends at most one batch."""
+lost, and each kill re-sends at most one batch.
+
+Each event splunkd received is parsed for its eventID: every expected eventID must arrive at
+least as many times as the files hold it, and the arrivals beyond that (the duplicates) are
+bounded by one batch per kill, in all and for each killed run. The figures of each test (kills,
+events expected and received, duplicates, bound) are printed at the end of the pytest run, in a
+section "modular input: kill -9 figures" (conftest.py), and recorded as properties of the test
+case for --junitxml."""
 import collections
+import json
 import random
 import subprocess
 import sys
 import time
 
-from modinput_support import SCRIPT, build_tree, input_xml, parse_events, script_env, upload
+from modinput_support import KILL_FIGURES, SCRIPT, build_tree, input_xml, parse_events, script_env, upload
 
 BATCH = 50
 
@@ -44,57 +52,94 @@ def _run_killed_until_done(tmp_path, params, env, rng, delays, max_kills):
     raise AssertionError("the input never finished")
 
 
-def _check(tree, runs, kills, source_of):
+def _event_id(raw):
+    event_id = json.loads(raw.decode("utf-8")).get("eventID")
+    assert isinstance(event_id, str) and event_id, "a record without eventID: %r" % raw[:200]
+    return event_id
+
+
+def _check(what, tree, runs, kills, source_of, record_property, started):
+    """Compare what splunkd received over every run with the records of the files, by eventID
+    (and, stricter, byte for byte); record the figures; return the duplicates.
+
+    An eventID may be in several files (the tree holds copies of the shared records): the
+    expected eventIDs are a multiset, and a duplicate is an arrival beyond that count. Per kill,
+    events are told apart by (source, eventID), which is unique in a tree."""
+    expected_ids = collections.Counter()
+    for (_key, record), count in tree.expected.items():
+        expected_ids[_event_id(record)] += count
+    received_ids = collections.Counter()
+    per_run = []
+    for events in runs:
+        mine = collections.Counter((event["source"], _event_id(event["data"])) for event in events)
+        per_run.append(mine)
+        for (_source, event_id), count in mine.items():
+            received_ids[event_id] += count
+    missing = expected_ids - received_ids
+    unknown = sorted(set(received_ids) - set(expected_ids))
+    duplicates = sum((received_ids - expected_ids).values())
+    bound = kills * BATCH
+    # Per kill: what a killed run sent and a later run sent again.
+    resent = []
+    for index, mine in enumerate(per_run[:-1]):
+        later = collections.Counter()
+        for other in per_run[index + 1:]:
+            later.update(other)
+        resent.append(sum((mine & later).values()))
+    figures = collections.OrderedDict([
+        ("kills", kills), ("runs", len(runs)), ("events_expected", sum(expected_ids.values())),
+        ("event_ids_expected", len(expected_ids)), ("events_received", sum(received_ids.values())),
+        ("duplicates", duplicates), ("bound", bound), ("worst_kill_resent", max(resent or [0])),
+        ("seconds", round(time.time() - started, 1))])
+    for name, value in figures.items():
+        record_property(name, value)
+    KILL_FIGURES.append(
+        "%s: %d kills in %d runs; %d events expected (%d distinct eventIDs), %d received; %d duplicates by "
+        "eventID (bound: %d kills x %d = %d; worst single kill re-sent %d); %.1f s"
+        % (what, kills, len(runs), figures["events_expected"], figures["event_ids_expected"],
+           figures["events_received"], duplicates, kills, BATCH, bound, figures["worst_kill_resent"],
+           figures["seconds"]))
+    # Nothing lost: every expected eventID arrived at least as many times as the files hold it.
+    assert not missing, "lost %d events, e.g. eventIDs %s" % (sum(missing.values()), sorted(missing)[:5])
+    assert not unknown, "eventIDs that are in no file: %s" % unknown[:5]
+    # Duplicates: at most one batch per kill, in all and for each killed run.
+    assert duplicates <= bound, figures
+    assert all(count <= BATCH for count in resent), resent
+    # Stricter: the same by source and raw bytes (each record byte for byte, from its own file).
     received = collections.Counter()
     for events in runs:
-        received.update((e["source"], e["data"]) for e in events)
+        received.update((event["source"], event["data"]) for event in events)
     expected = collections.Counter({(source_of(key), record): n for (key, record), n in tree.expected.items()})
-    # Nothing lost: every record of every file arrived at least as often as it is in the files.
-    assert not (expected - received), "lost: %d events" % sum((expected - received).values())
+    assert not (expected - received), "lost: %d records" % sum((expected - received).values())
     assert set(received) == set(expected)
-    duplicates = sum((received - expected).values())
-    assert duplicates <= kills * BATCH
-    # Per kill: what a killed run sent and a later run sent again is at most one batch.
-    for index, events in enumerate(runs[:-1]):
-        later = collections.Counter()
-        for other in runs[index + 1:]:
-            later.update((e["source"], e["data"]) for e in other)
-        mine = collections.Counter((e["source"], e["data"]) for e in events)
-        assert sum((mine & later).values()) <= BATCH
-    # The eventIDs (the shared records hold duplicate ids: compare multisets against the source).
-    def ids(counter):
-        out = collections.Counter()
-        for (_source, raw), n in counter.items():
-            out[raw] += n
-        return out
-    assert not (ids(expected) - ids(received))
+    assert sum((received - expected).values()) == duplicates
     return duplicates
 
 
-def test_kill_local_folder(tmp_path, shared_data):
+def test_kill_local_folder(tmp_path, shared_data, record_property):
     tree = build_tree(shared_data, copies=12, seed=11, records_per_file=40)
     folder = tree.write_to(tmp_path / "logs")
     rng = random.Random(20240501)
     started = time.time()
     runs, kills = _run_killed_until_done(tmp_path, {"local_folder": str(folder), "batch_size": str(BATCH)},
                                          script_env(), rng, (0.0, 0.15), max_kills=15)
-    duplicates = _check(tree, runs, kills, lambda key: str(folder / key))
+    _check("local folder, kill -9 at random", tree, runs, kills, lambda key: str(folder / key), record_property,
+           started)
     assert kills >= 5
     assert sum(1 for events in runs[:-1] if events) >= 3  # killed while sending, not only at start-up
-    sys.stderr.write("local kill -9: %d kills, %d events, %d re-sent (bound %d), %.1fs\n"
-                     % (kills, sum(tree.expected.values()), duplicates, kills * BATCH, time.time() - started))
 
 
-def test_kill_s3(tmp_path, shared_data, moto_endpoint):
+def test_kill_s3(tmp_path, shared_data, moto_endpoint, record_property):
     tree = build_tree(shared_data, copies=2, seed=12, records_per_file=30)
     upload(moto_endpoint, "kill-bucket", tree)
     rng = random.Random(7)
+    started = time.time()
     params = {"s3_bucket": "kill-bucket", "s3_endpoint_url": moto_endpoint, "batch_size": str(BATCH)}
     runs, kills = _run_killed_until_done(tmp_path, params, script_env(), rng, (0.0, 0.4), max_kills=6)
-    duplicates = _check(tree, runs, kills, lambda key: "s3://kill-bucket/%s" % key)
+    _check("S3 bucket, kill -9 at random", tree, runs, kills, lambda key: "s3://kill-bucket/%s" % key,
+           record_property, started)
     assert kills >= 3
     assert sum(1 for events in runs[:-1] if events) >= 1
-    sys.stderr.write("s3 kill -9: %d kills, %d re-sent (bound %d)\n" % (kills, duplicates, kills * BATCH))
 
 
 # Runs the input in a process that kills itself (SIGKILL) right after its k-th flush to splunkd:
@@ -119,12 +164,13 @@ sys.exit(main([], sys.stdin.buffer, Out(sys.stdout.buffer, int(sys.argv[2])), sy
 """
 
 
-def test_kill_right_after_a_flush_resends_exactly_that_batch(tmp_path, shared_data):
+def test_kill_right_after_a_flush_resends_exactly_that_batch(tmp_path, shared_data, record_property):
     from modinput_support import REPO
     tree = build_tree(shared_data, copies=1, seed=13, records_per_file=120, with_junk=False)
     folder = tree.write_to(tmp_path / "logs")
     stdin = input_xml({"local_folder": str(folder), "batch_size": str(BATCH)}, tmp_path / "cp")
     runs = []
+    started = time.time()
     for k in (2, 4, 7, 3):
         process = subprocess.run([sys.executable, "-c", _KILL_AFTER_FLUSH, str(REPO), str(k)], input=stdin,
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=script_env(), timeout=60)
@@ -134,7 +180,7 @@ def test_kill_right_after_a_flush_resends_exactly_that_batch(tmp_path, shared_da
                            timeout=60)
     assert final.returncode == 0
     runs.append(parse_events(final.stdout))
-    duplicates = _check(tree, runs, 4, lambda key: str(folder / key))
+    duplicates = _check("local folder, kill -9 right after a flush", tree, runs, 4, lambda key: str(folder / key),
+                        record_property, started)
     # Each kill re-sends the batch it had just flushed: duplicates happen, and stay within the bound.
     assert 4 <= duplicates <= 4 * BATCH
-    sys.stderr.write("kill right after a flush: 4 kills, %d re-sent (bound %d)\n" % (duplicates, 4 * BATCH))

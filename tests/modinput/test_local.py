@@ -83,6 +83,8 @@ def test_exclude_read_only_start_date_and_index(tmp_path, folder, log_tree):
             continue
         for record in records:
             parsed = json.loads(record)
+            if parsed.get("eventTime", "9999") < "2022-01-01":
+                continue
             name = parsed.get("eventName", "")
             if name.startswith(("Describe", "List", "Get")) and parsed.get("readOnly") is not False:
                 continue
@@ -92,6 +94,99 @@ def test_exclude_read_only_start_date_and_index(tmp_path, folder, log_tree):
     assert all(e["index"] == "cloudtrail" for e in events)
     # A write event named Get*/List* with readOnly false is kept.
     assert any(json.loads(e["data"]).get("readOnly") is False for e in events)
+
+
+def _record(event_id, event_time=None, **extra):
+    record = {"eventVersion": "1.08", "eventID": event_id, "eventName": "PutObject"}
+    if event_time is not None:
+        record["eventTime"] = event_time
+    record.update(extra)
+    return json.dumps(record, separators=(",", ":")).encode()
+
+
+def _write_log(root, key, records):
+    path = root / key
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(gzip.compress(b'{"Records":[' + b",".join(records) + b"]}", mtime=0))
+
+
+# The start date of the tests below, and the records of a file delivered just after midnight:
+# CloudTrail files hold records written at any point before their delivery time, so the file of
+# 2024/05/06 holds records of the 5th. Those are not sent; neither is a file dated the 5th.
+START = "2024-05-06"
+FOLDER = "AWSLogs/111111111111/CloudTrail/us-east-1/"
+DAY_FILE = FOLDER + "2024/05/06/111111111111_CloudTrail_us-east-1_20240506T0005Z_a.json.gz"
+EARLIER_FILE = FOLDER + "2024/05/05/111111111111_CloudTrail_us-east-1_20240505T2355Z_b.json.gz"
+UNDATED_FILE = "exported/trail.json.gz"
+START_DATE_RECORDS = {
+    DAY_FILE: [
+        (_record("late-1", "2024-05-05T23:58:01Z"), False),
+        (_record("first-second", "2024-05-06T00:00:00Z"), True),
+        (_record("late-2", "2024-05-05T23:59:59.999Z"), False),
+        (_record("millis", "2024-05-06T00:01:02.345Z"), True),
+        (_record("offset-before", "2024-05-06T01:00:00+02:00"), False),  # 2024-05-05T23:00Z
+        (_record("offset-after", "2024-05-05T20:00:00-05:00"), True),    # 2024-05-06T01:00Z
+        (_record("no-time"), True),                                       # kept: cannot say it is earlier
+        (_record("odd-time", "yesterday"), True),
+        (_record("year-earlier", "2023-12-31T23:59:59Z"), False),
+        (_record("later-day", "2024-05-07T00:00:00Z"), True),
+    ],
+    EARLIER_FILE: [(_record("earlier-file", "2024-05-05T23:50:00Z"), False),
+                   (_record("odd-in-earlier-file", "2024-05-06T00:10:00Z"), False)],  # the file is not read
+    UNDATED_FILE: [(_record("undated-before", "2024-05-01T00:00:00Z"), False),
+                   (_record("undated-after", "2024-06-01T00:00:00Z"), True)],
+}
+
+
+def _start_date_tree(root):
+    for key, records in START_DATE_RECORDS.items():
+        _write_log(root, key, [record for record, _ in records])
+    return sorted(json.loads(record)["eventID"] for records in START_DATE_RECORDS.values()
+                  for record, sent in records if sent)
+
+
+def test_start_date_filters_records_inside_the_files(tmp_path):
+    expected = _start_date_tree(tmp_path / "logs")
+    result = run_input({"local_folder": str(tmp_path / "logs"), "start_date": START, "batch_size": "3"},
+                       tmp_path / "cp")
+    assert result.returncode == 0, result.stderr
+    assert sorted(json.loads(e["data"])["eventID"] for e in result.events()) == expected
+    assert "%s: done, 10 records (from record 0, 4 before start_date %s skipped)" % (tmp_path / "logs" / DAY_FILE,
+                                                                                     START) in result.stderr
+    # Without start_date every record is sent.
+    everything = run_input({"local_folder": str(tmp_path / "logs")}, tmp_path / "cp2")
+    assert len(everything.events()) == sum(len(records) for records in START_DATE_RECORDS.values())
+
+
+def test_start_date_with_max_events_per_run_sends_each_record_once(tmp_path):
+    expected = _start_date_tree(tmp_path / "logs")
+    received = []
+    for _ in range(len(expected) + 2):
+        result = run_input({"local_folder": str(tmp_path / "logs"), "start_date": START, "max_events_per_run": "2",
+                            "batch_size": "1"}, tmp_path / "cp")
+        assert result.returncode == 0, result.stderr
+        events = result.events()
+        assert len(events) <= 2
+        received += [json.loads(e["data"])["eventID"] for e in events]
+        if not events:
+            break
+    assert sorted(received) == expected
+
+
+@pytest.mark.parametrize("event_time, before", [
+    ("2024-05-05T23:59:59Z", True), ("2024-05-06T00:00:00Z", False), ("2024-05-06T00:00:00.000001Z", False),
+    ("2024-05-05T23:59:59.999999Z", True), ("2024-05-06T01:59:59+02:00", True), ("2024-05-06T02:00:00+02:00", False),
+    ("2024-05-05T19:00:00-05:00", False), ("2024-05-05T18:59:59-0500", True), ("2024-05-05T23:59:59", True),
+    ("2024-05-06T00:00:00", False), (None, False), ("", False), ("not a time", False), ("2024-05-0", False),
+    ("Z", False), ("2024-05-06", False),
+])
+def test_before_start(event_time, before):
+    import calendar
+    import datetime
+    from splunk_app.modinput.run import before_start
+    day = datetime.date(2024, 5, 6)
+    start_epoch = calendar.timegm(day.timetuple())
+    assert before_start(event_time, day.isoformat(), start_epoch) is before
 
 
 def test_max_events_per_run_resumes_where_it_stopped(tmp_path, folder, log_tree):
@@ -111,28 +206,21 @@ def test_max_events_per_run_resumes_where_it_stopped(tmp_path, folder, log_tree)
     check_exactly_once(log_tree, events, lambda key: str(folder / key))
 
 
-def test_huge_file(tmp_path, shared_data):
-    """A 50 MB (decompressed) log file, one of its records 8 MB: sent whole, byte for byte."""
-    from modinput_support import shared_record_texts
-    texts = shared_record_texts(shared_data)
-    big = json.dumps({"eventVersion": "1.08", "eventTime": "2023-05-06T07:08:09Z", "eventName": "PutBucketPolicy",
-                      "requestParameters": {"policy": "x" * (8 << 20)}}).encode()
-    records, size = [big], len(big)
-    while size < 50 << 20:
-        text = texts[len(records) % len(texts)]
-        records.append(text)
-        size += len(text) + 1
-    document = b'{"Records":[' + b",".join(records) + b"]}"
-    path = tmp_path / "logs" / "AWSLogs" / "111111111111" / "CloudTrail" / "us-east-1" / "2023" / "05" / "06"
-    path.mkdir(parents=True)
-    (path / "huge.json.gz").write_bytes(gzip.compress(document, 1))
+def test_huge_file(tmp_path, huge_log):
+    """A log file of 50 MiB of JSON (7.2 MiB gzip), one of its records 8 MiB: sent whole, byte
+    for byte, source the file's absolute path."""
+    from modinput_support import HUGE_KEY
+    path = tmp_path / "logs" / HUGE_KEY
+    path.parent.mkdir(parents=True)
+    path.write_bytes(huge_log.compressed)
     result = run_input({"local_folder": str(tmp_path / "logs"), "batch_size": "2000"}, tmp_path / "cp")
     assert result.returncode == 0, result.stderr
     events = result.events()
-    assert len(events) == len(records)
-    assert events[0]["data"] == big
-    assert collections.Counter(e["data"] for e in events) == collections.Counter(records)
-    assert len(document) >= 50 << 20
+    assert len(events) == len(huge_log.records)
+    assert events[0]["data"] == huge_log.big
+    assert collections.Counter(e["data"] for e in events) == collections.Counter(huge_log.records)
+    assert {e["source"] for e in events} == {str(path)}
+    assert len(huge_log.document) >= 50 << 20
 
 
 @pytest.fixture(scope="module")

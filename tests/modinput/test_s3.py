@@ -90,6 +90,23 @@ def test_access_key_secret_comes_from_the_credential_store(tmp_path, moto_endpoi
     assert "storage/passwords answered HTTP 401" in refused.stderr
 
 
+def test_huge_file_from_s3(tmp_path, moto_endpoint, huge_log):
+    """The 50 MiB (7.2 MiB gzip) log file of test_local.test_huge_file, read through the S3 API:
+    every record byte for byte, source s3://<bucket>/<key>."""
+    from modinput_support import HUGE_KEY, s3_client
+    client = s3_client(moto_endpoint)
+    client.create_bucket(Bucket="huge-logs")
+    client.put_object(Bucket="huge-logs", Key=HUGE_KEY, Body=huge_log.compressed)
+    result = run_input({"s3_bucket": "huge-logs", "s3_endpoint_url": moto_endpoint, "batch_size": "2000"},
+                       tmp_path / "cp")
+    assert result.returncode == 0, result.stderr
+    events = result.events()
+    assert len(events) == len(huge_log.records)
+    assert events[0]["data"] == huge_log.big
+    assert [e["data"] for e in events] == huge_log.records
+    assert {e["source"] for e in events} == {"s3://huge-logs/" + HUGE_KEY}
+
+
 def test_missing_bucket_is_an_error(tmp_path, moto_endpoint):
     result = run_input({"s3_bucket": "no-such-bucket", "s3_endpoint_url": moto_endpoint}, tmp_path / "cp")
     assert result.returncode == 1

@@ -85,8 +85,9 @@ def test_rules_selection(tmp_path):
     assert engine_for(tmp_path, text, rules="*_c,aws_a,aws_a").detection_ids == ["aws_a", "gcp_c"]
     assert engine_for(tmp_path, text, rules="aws_off, ,aws_a,").detection_ids == ["aws_a"]
     message = error_of(tmp_path, text, rules="aws_a,AWS_*")
-    assert message == "rules=: 'AWS_*' matches no detection (valid ids: aws_a, aws_b, gcp_c, aws_off)"
-    assert "names no detection" in error_of(tmp_path, text, rules=" , ")
+    assert message == "rules: 'AWS_*' matches no detection; valid detections: aws_a, aws_b, gcp_c, aws_off"
+    assert error_of(tmp_path, text, rules=" , ") == \
+        'rules is empty; give detection ids or wildcards, e.g. rules="aws_console_*"'
     assert "selects only disabled detections" in error_of(tmp_path, text, rules="aws_off")
 
 

@@ -74,6 +74,25 @@ def command_env(request, detections_dir):
     return {"CTDETECT_CONF_DIR": str(detections_dir), "CTDETECT_ENGINE": engine}
 
 
+def native_engine_or_skip():
+    """Skip (or fail, with CTDETECT_REQUIRE_NATIVE=1 as in `make test`) when the native module
+    does not import in this interpreter, the one the command is started with."""
+    try:
+        from splunk_app import _ctdetect  # noqa: F401
+    except ImportError as err:
+        if os.environ.get("CTDETECT_REQUIRE_NATIVE") == "1":
+            pytest.fail("the native engine does not import: %s" % err)
+        pytest.skip("native engine not built (%s); set CTDETECT_REQUIRE_NATIVE=1 to require it" % err)
+
+
+@pytest.fixture(scope="session", params=["python", "native"])
+def engine_env(request, detections_dir):
+    """Our detections with each engine forced in turn (CTDETECT_ENGINE=python, then native)."""
+    if request.param == "native":
+        native_engine_or_skip()
+    return {"CTDETECT_CONF_DIR": str(detections_dir), "CTDETECT_ENGINE": request.param}
+
+
 @pytest.fixture(scope="session")
 def python_env(detections_dir):
     """Our detections with the pure-Python engine forced."""

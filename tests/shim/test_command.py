@@ -204,7 +204,8 @@ def test_field_option(command_env):
 @pytest.mark.parametrize("args, expected", [
     (["extrct=f"], "unknown option 'extrct'; " + VALID_OPTIONS),
     (["rules=*", "stray"], "unexpected argument 'stray'"),
-    (["extract=f", "extract=f"], "option extract given more than once"),
+    (["extract=f", "extract=f"], "option extract given more than once ('extract=f', then 'extract=f'); give it "
+                                 "once; valid values: true, t, 1, yes, false, f, 0, no"),
     (["only_detections=perhaps"], "valid values: true, t, 1, yes, false, f, 0, no"),
 ])
 def test_bad_option(command_env, args, expected):
@@ -224,6 +225,75 @@ def test_bad_rules_names_valid_ids(command_env, detection_ids):
     assert len(errors) == 1 and "no_such_rule*" in errors[0], errors
     for detection_id in detection_ids:
         assert detection_id in errors[0]
+
+
+RULES_VALUES = ('valid values: detection ids or * wildcards, comma-separated, '
+                'e.g. rules="aws_console_*,aws_s3_bucket_acl_public"')
+FIELD_VALUES = ("valid values: the name of the field that holds the CloudTrail JSON record, "
+                "e.g. field=_raw (the default)")
+SHIM_DETECTIONS = "valid detections: test_console_login_without_mfa, test_cloudtrail_stopped, test_known_attacker_ip"
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["rules=test_*", "extract=f", "rules=*"],
+     "option rules given more than once ('rules=test_*', then 'rules=*'); give it once; %s; %s"
+     % (RULES_VALUES, SHIM_DETECTIONS)),
+    (["field=_raw", "field=message"],
+     "option field given more than once ('field=_raw', then 'field=message'); give it once; " + FIELD_VALUES),
+    (["rules="], "option rules needs a value; %s; %s" % (RULES_VALUES, SHIM_DETECTIONS)),
+    (["rules= ,"], "option rules names no detection: 'rules= ,' holds only commas and spaces; %s; %s"
+     % (RULES_VALUES, SHIM_DETECTIONS)),
+    (["field="], "option field needs a value; " + FIELD_VALUES),
+    (["field=  "], "option field needs a value; " + FIELD_VALUES),
+])
+def test_bad_option_names_the_valid_choices(engine_env, args, expected):
+    """The whole job-inspector message, word for word, with each engine: the detections listed
+    are those of the conf in use (CTDETECT_CONF_DIR here)."""
+    run = splunkd.run_search(args, [chunked_rows()[0]], env=engine_env)
+    assert run.exit_code == 1, run
+    assert run.getinfo.meta["finished"] is True
+    assert run.getinfo.errors() == ["cloudtraildetect: " + expected]
+    assert run.executes == [] and run.extra == []
+    assert "Traceback" not in run.stderr
+
+
+def test_empty_rules_with_a_broken_detections_file_still_says_what_is_valid(engine_env, tmp_path):
+    # The ids cannot be read, so the message gives the form of a valid value without them.
+    (tmp_path / "default").mkdir()
+    (tmp_path / "default" / "cloudtrail_detections.conf").write_text("[broken\n", encoding="utf-8")
+    run = splunkd.run_search(["rules=,"], [[]], env=dict(engine_env, CTDETECT_CONF_DIR=str(tmp_path)))
+    assert run.exit_code == 1, run
+    assert run.getinfo.errors() == [
+        "cloudtraildetect: option rules names no detection: 'rules=,' holds only commas and spaces; " + RULES_VALUES]
+
+
+def test_unknown_rule_is_worded_the_same_by_both_engines(engine_env):
+    run = splunkd.run_search(["rules=test_cloudtrail_stopped, no_such_rule*"], [chunked_rows()[0]], env=engine_env)
+    assert run.exit_code == 1, run
+    assert run.getinfo.errors() == [
+        "cloudtraildetect: rules: 'no_such_rule*' matches no detection; " + SHIM_DETECTIONS]
+    assert run.executes == []
+
+
+def test_rules_selecting_only_disabled_detections_is_worded_the_same_by_both_engines(engine_env, detections_dir,
+                                                                                      tmp_path):
+    (tmp_path / "default").mkdir()
+    (tmp_path / "local").mkdir()
+    (tmp_path / "default" / "cloudtrail_detections.conf").write_bytes(
+        (detections_dir / "default" / "cloudtrail_detections.conf").read_bytes())
+    (tmp_path / "local" / "cloudtrail_detections.conf").write_text(
+        "[test_cloudtrail_stopped]\ndisabled = true\n", encoding="utf-8")
+    (tmp_path / "lookups").mkdir()
+    (tmp_path / "lookups" / "known_attacker_ips.csv").write_bytes(
+        (detections_dir / "lookups" / "known_attacker_ips.csv").read_bytes())
+    env = dict(engine_env, CTDETECT_CONF_DIR=str(tmp_path))
+    run = splunkd.run_search(["rules=test_cloudtrail_*"], [[]], env=env)
+    assert run.exit_code == 1, run
+    assert run.getinfo.errors() == ["cloudtraildetect: rules: 'test_cloudtrail_*' selects only disabled detections"]
+    # Naming a disabled detection among others is fine; an unknown one lists the disabled too.
+    assert splunkd.run_search(["rules=test_cloudtrail_stopped,test_known_*"], [[]], env=env).exit_code == 0
+    run = splunkd.run_search(["rules=nope"], [[]], env=env)
+    assert run.getinfo.errors() == ["cloudtraildetect: rules: 'nope' matches no detection; " + SHIM_DETECTIONS]
 
 
 def test_rules_selects(command_env):
