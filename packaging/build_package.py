@@ -54,8 +54,8 @@ IN_PLACE_BUILD = re.compile(r"^splunk_app/_ctdetect\.[^/]*$")
 # Files Splunk executes: bin/*.py (and shell scripts there, should any appear).
 EXECUTABLE = re.compile(r"^bin/[^/]+\.(py|sh)$")
 
-# The Pythons Splunk ships on Linux x86-64: pyenv version -> build folder name.
-PYTHONS = (("3.9.18", "py39"), ("3.13.0", "py313"))
+# The Pythons Splunk ships on Linux x86-64: minor version -> build folder name.
+PYTHONS = (("3.9", "py39"), ("3.13", "py313"))
 GLIBC_FLOOR = "2.17"
 SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$")
 SOURCE_DATE_EPOCH = 1735689600  # 2025-01-01: fixed mtimes make the archive reproducible
@@ -165,12 +165,24 @@ def tool_paths(work):
 
 
 def interpreter(version):
+    """The interpreter of a Python version: "3.9" finds the newest pyenv 3.9.x (then python3.9
+    on PATH), "3.9.18" exactly that pyenv version."""
     root = os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv"))
     minor = ".".join(version.split(".")[:2])
-    path = os.path.join(root, "versions", version, "bin", "python" + minor)
-    if not os.path.exists(path):
-        raise PackageError("Python %s not found at %s (pyenv install %s)" % (version, path, version))
-    return path
+    versions_dir = os.path.join(root, "versions")
+    candidates = [version] if version != minor else sorted(
+        (name for name in (os.listdir(versions_dir) if os.path.isdir(versions_dir) else [])
+         if re.match(r"^%s\.\d+$" % re.escape(minor), name)),
+        key=lambda name: int(name.rsplit(".", 1)[1]), reverse=True)
+    for candidate in candidates:
+        path = os.path.join(versions_dir, candidate, "bin", "python" + minor)
+        if os.path.exists(path):
+            return path
+    on_path = shutil.which("python" + minor) if version == minor else None
+    if on_path:
+        return on_path
+    raise PackageError("Python %s not found under %s nor on PATH (pyenv install %s)"
+                       % (version, versions_dir, version if version != minor else minor + ".<patch>"))
 
 
 def build_modules(work, jobs):

@@ -32,18 +32,17 @@ from modinput_support import log_tree, moto_endpoint  # noqa: E402,F401 (fixture
 from modinput_support import check_exactly_once, input_xml, parse_events, parse_stream, script_env, upload  # noqa: E402
 from shared_records import shared_records  # noqa: E402
 
-PYTHONS = {"3.9": "3.9.18", "3.13": "3.13.0"}
+PYTHONS = {"3.9": "3.9", "3.13": "3.13"}  # the newest pyenv patch release of each
 FALLBACK = "native engine not available"
 OPTION_SETS = ([], ["extract=false", "only_detections=true"])
 APP_ID, VERSION, _CONF = build_package.app_identity(REPO)
 
 
 def pyenv_python(version):
-    root = os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv"))
-    path = os.path.join(root, "versions", version, "bin", "python" + ".".join(version.split(".")[:2]))
-    if not os.path.exists(path):
-        raise RuntimeError("Python %s not found at %s (pyenv install %s)" % (version, path, version))
-    return path
+    try:
+        return build_package.interpreter(version)
+    except build_package.PackageError as error:
+        raise RuntimeError(str(error))
 
 
 @pytest.fixture(scope="module")
