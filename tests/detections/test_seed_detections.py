@@ -299,7 +299,7 @@ def test_demo_events_shape():
     assert len(invalid) == 1, "demo data should show exactly one broken line, found %s" % invalid
 
 
-def test_demo_events_fire_every_detection(engine):
+def test_demo_events_fire_every_seed_detection(engine):
     fired = set()
     errors = 0
     for line in _demo_lines():
