@@ -37,16 +37,30 @@ SAVED_SEARCH_PREFIX = "CloudTrail Detect - "
 # Splunk's alert.severity: 1 debug, 2 info, 3 low, 4 medium, 5 high, 6 critical.
 ALERT_SEVERITY = {"informational": 2, "low": 3, "medium": 4, "high": 5, "critical": 6}
 
-# How often each severity runs, over which window (contiguous: the window is as long as the
-# period and ends 5 minutes ago, for CloudTrail's delivery delay), and how long one incident
-# (same identity, same account) stays suppressed after it alerted.
+# How often each severity runs and how long one incident (same identity, same account) stays
+# suppressed after it alerted. The window is chosen by index time, not by event time: each run
+# reads the events Splunk indexed during one cron period, ending 5 minutes before the run
+# (dispatch.index_earliest/index_latest, "-<period+5>m@m" to "-5m@m"), so consecutive runs read
+# consecutive slices and every event is evaluated by exactly one run, however late CloudTrail
+# delivered it. The event-time window (EVENT_LOOKBACK to now) only bounds which buckets a run
+# reads: an event indexed more than that long after it happened is not alerted.
 SCHEDULE = {
-    "critical": ("*/15 * * * *", "-20m@m", "-5m@m", "1h"),
-    "high": ("*/15 * * * *", "-20m@m", "-5m@m", "1h"),
-    "medium": ("*/30 * * * *", "-35m@m", "-5m@m", "4h"),
-    "low": ("5 * * * *", "-65m@m", "-5m@m", "24h"),
-    "informational": ("5 * * * *", "-65m@m", "-5m@m", "24h"),
+    "critical": ("*/15 * * * *", 15, "1h"),
+    "high": ("*/15 * * * *", 15, "1h"),
+    "medium": ("*/30 * * * *", 30, "4h"),
+    "low": ("5 * * * *", 60, "24h"),
+    "informational": ("5 * * * *", 60, "24h"),
 }
+# Minutes between the end of a run's index-time slice and the run: events indexed in the last
+# minutes may not be searchable on every indexer yet.
+INDEX_LAG_MINUTES = 5
+EVENT_LOOKBACK = "-24h@m"
+
+
+def time_window(period_minutes):
+    """(earliest, latest, index_earliest, index_latest) of an alert run every period_minutes."""
+    return (EVENT_LOOKBACK, "now", "-%dm@m" % (period_minutes + INDEX_LAG_MINUTES), "-%dm@m" % INDEX_LAG_MINUTES)
+
 
 # The fields identifying one incident of a per-event detection: who, in which account.
 SUPPRESS_FIELDS = "user,recipientAccountId"
@@ -100,7 +114,8 @@ def search_for(detection_id):
 
 def saved_search_stanza(detection_id, keys):
     severity = (keys.get("severity") or "medium").strip().lower()
-    cron, earliest, latest, suppress = SCHEDULE.get(severity, SCHEDULE["medium"])
+    cron, period, suppress = SCHEDULE.get(severity, SCHEDULE["medium"])
+    earliest, latest, index_earliest, index_latest = time_window(period)
     description = "%s (%s; MITRE ATT&CK %s). %s Known false positives: %s" % (
         one_line(keys.get("title")), severity, one_line(keys.get("mitre_attack")),
         one_line(keys.get("description")), one_line(keys.get("false_positives")))
@@ -113,6 +128,8 @@ def saved_search_stanza(detection_id, keys):
         "cron_schedule = " + cron,
         "dispatch.earliest_time = " + earliest,
         "dispatch.latest_time = " + latest,
+        "dispatch.index_earliest = " + index_earliest,
+        "dispatch.index_latest = " + index_latest,
         "schedule_window = auto",
         "counttype = number of events",
         "relation = greater than",

@@ -10,6 +10,14 @@ It does not run Splunk. For every search it checks that:
   engine extracts from the shared records, the detections' samples, the demo events and the
   dashboard fixtures), a field the command adds, a Splunk default field, or a field the search
   itself made earlier (eval, stats ... as, rename, rex, iplocation, lookup OUTPUT, inputlookup).
+- every detection it names exists: each entry of `cloudtraildetect rules=` (an id or a `*`
+  wildcard) matches at least one shipped detection, as the command requires at run time, and
+  each detection value a search or where clause compares `detection` with matches a shipped
+  detection selected by the pipeline's rules= (a value the command never produces filters
+  everything out);
+- in dashboards, every `$token$` is closed (a literal dollar sign is written `$$`), names a
+  token the dashboard defines, and a drill-down's `$row.<field>.value$` names a field of the
+  panel's results.
 Field checking is deliberately simple: it reads field names where SPL puts them (search terms
 field=value, eval/where identifiers and 'quoted' names, stats functions and by clauses, table,
 fields, sort, dedup, rename, mvexpand, convert, iplocation, rex field=...).
@@ -146,24 +154,112 @@ def _field_list(text):
     return [f.strip().strip('"') for f in re.split(r"[\s,]+", text.strip()) if f.strip() and f.strip() not in ("-", "+", "0")]
 
 
+def wildcard_matches(pattern, ids):
+    """The ids a `*` wildcard pattern (case-sensitive, whole id) matches, as the command does."""
+    regex = re.compile("(?s)" + ".*".join(re.escape(part) for part in pattern.split("*")))
+    return [i for i in ids if regex.fullmatch(i)]
+
+
+def dashboard_tokens(search):
+    """(search with each $token$ replaced by TOKEN and $$ by $, [token names], [problems])."""
+    out, names, problems, index = [], [], [], 0
+    while index < len(search):
+        char = search[index]
+        if char != "$":
+            out.append(char)
+            index += 1
+            continue
+        if search.startswith("$$", index):
+            out.append("$")
+            index += 2
+            continue
+        match = re.compile(r"\$([\w.:-]+)(?:\|\w+)?\$").match(search, index)
+        if not match:
+            problems.append("unclosed token at %r (a literal $ is written $$)" % search[index:index + 30])
+            out.append("TOKEN")
+            index += 1
+            continue
+        names.append(match.group(1))
+        out.append("TOKEN")
+        index = match.end()
+    return "".join(out), names, problems
+
+
 class Checker(object):
-    def __init__(self, macros, commands, lookups, known_fields):
+    def __init__(self, macros, commands, lookups, known_fields, detection_ids=None):
         self.macros = macros                # {name or name(n): (definition, [params])}
         self.commands = BUILTIN_COMMANDS | set(commands)
         self.lookups = lookups              # {lookup name: [columns]}
         self.known_fields = set(known_fields) | SPLUNK_DEFAULT_FIELDS | COMMAND_RESULT_FIELDS
+        self.detection_ids = list(detection_ids) if detection_ids is not None else None
+        self._selected = None               # the ids the pipeline's cloudtraildetect rules= select
 
-    def check(self, search, dashboard=False):
-        """Problems of one search (a list of messages); empty when it is fine."""
+    def check(self, search, dashboard=False, tokens=None, row_fields=None):
+        """Problems of one search (a list of messages); empty when it is fine.
+
+        dashboard: the search is a dashboard query ($token$ references, $$ for a literal $).
+        tokens: the token names the dashboard defines (input tokens), besides row.* and click.*;
+        None skips that check. row_fields: the fields of the results a drill-down's $row.X.value$
+        refers to; None skips that check.
+        """
+        problems = []
         try:
             if dashboard:
-                search = re.sub(r"\$[\w.]+(?:\|\w)?\$", "TOKEN", search).replace("$$", "$")
+                search, names, problems = dashboard_tokens(search)
+                problems.extend(self._token_problems(names, tokens, row_fields))
+            self._selected = None
             expanded = expand_macros(search, self.macros)
-            problems = []
             self._check_pipeline(expanded, set(self.known_fields), problems)
             return problems
         except SplError as error:
-            return [str(error)]
+            return problems + [str(error)]
+
+    def output_fields(self, search, dashboard=False):
+        """The fields a search's results have, as far as the checker tracks them."""
+        if dashboard:
+            search = dashboard_tokens(search)[0]
+        fields = set(self.known_fields)
+        self._selected = None
+        self._check_pipeline(expand_macros(search, self.macros), fields, [])
+        return fields
+
+    @staticmethod
+    def _token_problems(names, tokens, row_fields):
+        problems = []
+        for name in names:
+            parts = name.split(".")
+            if parts[0] == "row":
+                if len(parts) != 3 or parts[2] != "value":
+                    problems.append("token $%s$: a row token is $row.<field>.value$" % name)
+                elif row_fields is not None and parts[1] not in row_fields:
+                    problems.append("token $%s$: the panel's results have no field %r" % (name, parts[1]))
+            elif parts[0] == "click":
+                if name not in ("click.value", "click.value2", "click.name", "click.name2"):
+                    problems.append("token $%s$: unknown click token" % name)
+            elif tokens is not None and parts[0] not in tokens:
+                problems.append("token $%s$: the dashboard defines no token %r" % (name, parts[0]))
+        return problems
+
+    def _check_detection_values(self, values, problems, where):
+        if self.detection_ids is None:
+            return
+        for value in values:
+            value = value.strip().strip('"')
+            if not value or value == "TOKEN":
+                continue
+            if not wildcard_matches(value, self.detection_ids):
+                problems.append("%s: detection %r matches no shipped detection" % (where, value))
+            elif self._selected is not None and not wildcard_matches(value, self._selected):
+                problems.append("%s: detection %r is not among the detections rules= selects, so it never matches" % (where, value))
+
+    def _detection_comparisons(self, text):
+        """The values `detection` is compared with: detection=v, detection!=v, detection IN (a, b)."""
+        values = []
+        for match in re.finditer(r'(?<![\w.\'"])detection\s*(?:==?|!=)\s*("[^"]*"|[^\s()|]+)', text):
+            values.append(match.group(1))
+        for match in re.finditer(r'(?<![\w.\'"])detection\s+IN\s*\(([^)]*)\)', text, re.I):
+            values.extend(v for v in re.split(r"\s*,\s*|\s+", match.group(1).strip()) if v)
+        return values
 
     def _check_pipeline(self, text, fields, problems):
         stages = split_top(text.strip())
@@ -200,11 +296,13 @@ class Checker(object):
     # ---- commands that read or make fields
     def _cmd_search(self, rest, fields, problems):
         text = re.sub(r"\[.*?\]", " ", rest)
+        self._check_detection_values(self._detection_comparisons(text), problems, "search")
         for match in re.finditer(r'(?<![\w.{}"\'-])("?[A-Za-z_][\w.{}:-]*"?)\s*(?:!=|=|<=|>=|<|>|\s+IN\s*\()', _strip_quotes_keep_names(text)):
             self._need([match.group(1)], fields, problems, "search")
 
     def _cmd_where(self, rest, fields, problems):
         self._need(_names_in_expression(rest), fields, problems, "where")
+        self._check_detection_values(self._detection_comparisons(rest), problems, "where")
 
     def _cmd_eval(self, rest, fields, problems):
         for name, expression in _split_assignments(rest):
@@ -310,6 +408,22 @@ class Checker(object):
         for option in re.findall(r"(\w+)=", rest):
             if option not in ("rules", "extract", "only_detections", "field"):
                 problems.append("cloudtraildetect: unknown option %s" % option)
+        if self.detection_ids is None:
+            return
+        match = re.search(r'\brules=("[^"]*"|\S+)', rest)
+        if not match:
+            self._selected = list(self.detection_ids)
+            return
+        entries = [e.strip() for e in match.group(1).strip('"').split(",") if e.strip()]
+        if not entries:
+            problems.append("cloudtraildetect: rules= is empty")
+        selected = set()
+        for entry in entries:
+            found = wildcard_matches(entry, self.detection_ids)
+            if not found:
+                problems.append("cloudtraildetect: rules entry %r matches no shipped detection" % entry)
+            selected.update(found)
+        self._selected = sorted(selected)
 
     def _lookup_name(self, name, problems, command):
         if name not in self.lookups:

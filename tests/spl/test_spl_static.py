@@ -37,6 +37,13 @@ def known_fields():
     return names
 
 
+def shipped_detection_ids():
+    """The ids of the detections the app ships (default/ and the pending files), in order."""
+    sys.path.insert(0, str(REPO_ROOT / "packaging"))
+    import generate_savedsearches
+    return [detection_id for detection_id, _keys in generate_savedsearches.load_detections(generate_savedsearches.detection_paths())]
+
+
 @pytest.fixture(scope="module")
 def checker(known_fields):
     return spl_checker.Checker(
@@ -44,21 +51,28 @@ def checker(known_fields):
         conf("commands.conf").keys(),
         spl_checker.lookup_columns(conf("transforms.conf"), str(REPO_ROOT / "lookups")),
         known_fields,
+        shipped_detection_ids(),
     )
 
 
 def dashboard_searches():
-    """(where, query) of every data source and drill-down search of every shipped dashboard."""
+    """(where, query, tokens, primary query) of every data source and drill-down search of every
+    shipped dashboard: tokens are the dashboard's input tokens; the primary query (drill-downs
+    only) is the query of the panel's data source, whose results $row.<field>.value$ refers to."""
     out = []
     for path in sorted(VIEWS.glob("*.xml")):
         definition = json.loads(ElementTree.parse(path).getroot().find("definition").text)
+        tokens = sorted(i["options"]["token"] for i in definition.get("inputs", {}).values() if "token" in i.get("options", {}))
         for source_id, source in definition["dataSources"].items():
             if "query" in source.get("options", {}):
-                out.append(("%s %s" % (path.stem, source_id), source["options"]["query"]))
+                out.append(("%s %s" % (path.stem, source_id), source["options"]["query"], tokens, None))
+                for name, value in source["options"].get("queryParameters", {}).items():
+                    out.append(("%s %s %s" % (path.stem, source_id, name), value, tokens, None))
         for viz_id, viz in definition["visualizations"].items():
+            primary = definition["dataSources"][viz["dataSources"]["primary"]]["options"]["query"]
             for handler in viz.get("eventHandlers", []):
                 if "query" in handler.get("options", {}):
-                    out.append(("%s %s drilldown" % (path.stem, viz_id), handler["options"]["query"]))
+                    out.append(("%s %s drilldown" % (path.stem, viz_id), handler["options"]["query"], tokens, primary))
     return out
 
 
@@ -76,9 +90,14 @@ def test_macro_is_valid_spl(checker, name):
     assert checker.check(MACROS[name]["definition"]) == []
 
 
-@pytest.mark.parametrize("where,query", dashboard_searches(), ids=[w for w, _ in dashboard_searches()])
-def test_dashboard_search_is_valid_spl(checker, where, query):
-    assert checker.check(query, dashboard=True) == []
+@pytest.mark.parametrize("where,query,tokens,primary", dashboard_searches(), ids=[d[0] for d in dashboard_searches()])
+def test_dashboard_search_is_valid_spl(checker, where, query, tokens, primary):
+    if where.endswith((" earliest", " latest")):
+        # a time-range parameter: only its tokens are checked
+        assert spl_checker.dashboard_tokens(query)[2] == [] and checker._token_problems(spl_checker.dashboard_tokens(query)[1], tokens, None) == []
+        return
+    row_fields = checker.output_fields(primary, dashboard=True) if primary else None
+    assert checker.check(query, dashboard=True, tokens=tokens, row_fields=row_fields) == []
 
 
 def test_dashboards_are_well_formed_and_follow_the_time_picker():
@@ -167,3 +186,128 @@ def test_catches_a_misspelled_lookup(checker):
 def test_catches_other_mistakes(checker, mistake, expected):
     problems = checker.check(mistake)
     assert any(expected in p for p in problems), problems
+
+
+# ---- detection ids, wildcards and dashboard tokens
+
+GPU_BULK = SAVED["CloudTrail Detect - aws_ec2_gpu_instances_bulk_launch"]["search"]
+
+
+def test_the_shipped_gpu_search_used_below_passes(checker):
+    assert "rules=aws_ec2_gpu_instance_launch" in GPU_BULK and "detection=aws_ec2_gpu_instance_launch" in GPU_BULK
+    assert checker.check(GPU_BULK) == []
+
+
+def test_catches_a_misspelled_detection_in_rules(checker):
+    # The command refuses an unknown id at run time: the alert would fail on every run.
+    problems = checker.check(GPU_BULK.replace("rules=aws_ec2_gpu_instance_launch", "rules=aws_ec2_gpu_instance_lanch"))
+    assert "cloudtraildetect: rules entry 'aws_ec2_gpu_instance_lanch' matches no shipped detection" in problems
+
+
+def test_catches_a_rules_wildcard_that_matches_nothing(checker):
+    search = "`cloudtrail_index` | cloudtraildetect rules=\"aws_security_group_*,aws_ec2_gpu_*_lunch\" | stats count"
+    assert checker.check(search) == ["cloudtraildetect: rules entry 'aws_ec2_gpu_*_lunch' matches no shipped detection"]
+    assert checker.check(search.replace("_lunch", "_launch")) == []
+
+
+def test_catches_a_misspelled_detection_value(checker):
+    problems = checker.check(GPU_BULK.replace("search detection=aws_ec2_gpu_instance_launch", "search detection=aws_ec2_gpu_instances_launch"))
+    assert "search: detection 'aws_ec2_gpu_instances_launch' matches no shipped detection" in problems
+    problems = checker.check("`cloudtrail_s3_exposures` | search detection IN (aws_s3_bucket_acl_public, aws_s3_bucket_policy_publik) | stats count")
+    assert "search: detection 'aws_s3_bucket_policy_publik' matches no shipped detection" in problems
+
+
+def test_catches_a_detection_value_outside_the_rules(checker):
+    # A valid id that rules= does not select: the command never tags it, so the search is empty.
+    search = "`cloudtrail_index` | cloudtraildetect rules=aws_s3_bucket_acl_public | where detection=\"aws_s3_bucket_policy_public\""
+    assert checker.check(search) == ["where: detection 'aws_s3_bucket_policy_public' is not among the detections rules= selects, so it never matches"]
+    assert checker.check(search.replace("rules=aws_s3_bucket_acl_public", "rules=\"aws_s3_bucket_*\"")) == []
+
+
+DRILLDOWN = dict((w, (q, t, p)) for w, q, t, p in dashboard_searches())["cloudtrail_detect_s3_exposure viz_public_buckets drilldown"]
+
+
+def test_the_shipped_drilldown_used_below_passes(checker):
+    query, tokens, primary = DRILLDOWN
+    assert "$row.bucket.value$" in query and "$global_time" not in query
+    assert checker.check(query, dashboard=True, tokens=tokens, row_fields=checker.output_fields(primary, dashboard=True)) == []
+
+
+@pytest.mark.parametrize("mistake,expected", [
+    ("$row.bucket.value\"", "unclosed token at '$row.bucket.value\" | table"),
+    ("$row.bucket.value \"", "unclosed token"),
+    ("$row.buckets.value$\"", "token $row.buckets.value$: the panel's results have no field 'buckets'"),
+    ("$row.bucket$\"", "token $row.bucket$: a row token is $row.<field>.value$"),
+    ("$clik.value$\"", "token $clik.value$: the dashboard defines no token 'clik'"),
+])
+def test_catches_dashboard_token_mistakes(checker, mistake, expected):
+    query, tokens, primary = DRILLDOWN
+    query = query.replace("$row.bucket.value$\"", mistake)
+    problems = checker.check(query, dashboard=True, tokens=tokens, row_fields=checker.output_fields(primary, dashboard=True))
+    assert any(expected in p for p in problems), problems
+
+
+def test_a_literal_dollar_is_not_a_token(checker):
+    assert spl_checker.dashboard_tokens('rex field=x "a$$" | search y="$row.y.value$"') == ('rex field=x "a$" | search y="TOKEN"', ["row.y.value"], [])
+
+
+# ---- time windows
+
+def minutes(time_modifier):
+    """Minutes from now of a relative time modifier: -70m@m -> -70, -24h@m -> -1440, now -> 0."""
+    if time_modifier == "now":
+        return 0
+    match = re.match(r"^-(\d+)([mhd])(?:@\w+)?$", time_modifier)
+    assert match, time_modifier
+    return -int(match.group(1)) * {"m": 1, "h": 60, "d": 1440}[match.group(2)]
+
+
+def cron_period(cron):
+    """Minutes between the runs of an hourly-or-faster cron schedule with evenly spaced minutes."""
+    minute, rest = cron.split(" ", 1)
+    assert rest == "* * * *", cron
+    if minute.startswith("*/"):
+        return int(minute[2:])
+    runs = sorted(int(m) for m in minute.split(","))
+    gaps = set((b - a) % 60 or 60 for a, b in zip(runs, runs[1:] + runs[:1]))
+    assert len(gaps) == 1, cron
+    return gaps.pop()
+
+
+INDEX_TIME = sorted(name for name, keys in SAVED.items() if "dispatch.index_earliest" in keys)
+
+
+def test_per_event_alerts_use_index_time():
+    generated = [name for name in SAVED if name not in (
+        "CloudTrail Detect - aws_console_login_failures_by_source", "CloudTrail Detect - aws_console_login_brute_force",
+        "CloudTrail Detect - aws_ec2_api_throttling_by_user", "CloudTrail Detect - aws_ec2_gpu_instances_bulk_launch",
+        "CloudTrail Detect - aws_security_group_open_to_world_instances", "CloudTrail Detect - aws_known_attacker_ips_update")]
+    assert sorted(generated) == INDEX_TIME
+
+
+@pytest.mark.parametrize("name", INDEX_TIME)
+def test_index_time_windows_tile_the_schedule(name):
+    # Consecutive runs read consecutive index-time slices: no gap (a late event never evaluated)
+    # and no overlap (an event alerted twice).
+    keys = SAVED[name]
+    period = cron_period(keys["cron_schedule"])
+    earliest, latest = minutes(keys["dispatch.index_earliest"]), minutes(keys["dispatch.index_latest"])
+    assert latest - earliest == period, name
+    assert latest <= -5 and keys["dispatch.index_earliest"].endswith("@m") and keys["dispatch.index_latest"].endswith("@m")
+    # The event-time window only bounds the buckets read: wide enough for late deliveries.
+    assert minutes(keys["dispatch.earliest_time"]) <= -24 * 60 and keys["dispatch.latest_time"] == "now"
+
+
+@pytest.mark.parametrize("name", [
+    "CloudTrail Detect - aws_console_login_failures_by_source", "CloudTrail Detect - aws_console_login_brute_force",
+    "CloudTrail Detect - aws_ec2_api_throttling_by_user", "CloudTrail Detect - aws_ec2_gpu_instances_bulk_launch"])
+def test_threshold_windows_slide_over_late_events(name):
+    # Event-time windows longer than the period, ending after CloudTrail's delivery delay: an event
+    # delivered late is still counted by a later run; suppression at least as long as the window
+    # keeps the overlapping runs from alerting twice on one incident.
+    keys = SAVED[name]
+    period = cron_period(keys["cron_schedule"])
+    earliest, latest = minutes(keys["dispatch.earliest_time"]), minutes(keys["dispatch.latest_time"])
+    assert latest <= -10
+    assert latest - earliest >= 3 * period
+    assert minutes("-" + keys["alert.suppress.period"]) <= earliest - latest

@@ -6,7 +6,8 @@ records of the same APIs (same keys, same shapes), cover the rest:
 - EC2 API throttling: DescribeInstances refused with Client.RequestLimitExceeded (a key
   enumerating EC2 faster than the API allows);
 - console password guessing that ends in a success, and a success from a country new for
-  that user;
+  that user; and its look-alike that is not a brute force (a typo, a success, then failures with
+  no success after them);
 - instances launched into the security groups that the real Stratus Red Team record and the
   samples open to the world, and a network ACL (CreateNetworkAcl) with an instance in its VPC.
 """
@@ -107,6 +108,12 @@ def fixture_events():
     for index in range(6):
         events.append(_console("2024-10-14T02:%02d:%02dZ" % (10 + index, 13 * index % 60), "maria.santos", "45.146.164.112", "Failure"))
     events.append(_console("2024-10-14T02:17:40Z", "maria.santos", "45.146.164.112", "Success"))
+    # Not a brute force: one typo, a success, then five failures and no success after them (the
+    # failures outnumber the threshold, but no success follows them).
+    events.append(_console("2024-10-14T03:00:05Z", "leo.tanaka", "81.2.69.77", "Failure"))
+    events.append(_console("2024-10-14T03:00:41Z", "leo.tanaka", "81.2.69.77", "Success", mfa="Yes"))
+    for index in range(5):
+        events.append(_console("2024-10-14T03:%02d:17Z" % (20 + index), "leo.tanaka", "81.2.69.77", "Failure"))
     # maria.santos usually signs in from the United Kingdom: the success above is from a new country.
     events.insert(0, _console("2024-10-01T08:02:11Z", "maria.santos", "81.2.69.142", "Success", mfa="Yes"))
     # Instances launched into security groups that real records open to the world.

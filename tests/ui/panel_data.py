@@ -15,7 +15,10 @@ How the data is made (the render test relies on nothing else):
    re-implemented as the macro defines it, and `iplocation` is a fixed table of the source
    addresses seen in console sign-ins (IP_LOCATIONS: illustrative locations, not a geolocation
    database, which the tests cannot download). The country baseline lookup is taken as if its
-   scheduled search had run over every event.
+   scheduled search had run over every event. Where a dashboard uses a macro, its copy here
+   is one function (s3_exposures for `cloudtrail_s3_exposures`, launched_instances for
+   `cloudtrail_ec2_launched_instances`), and thresholds are read from default/macros.conf.
+test_panel_data.py checks these results against the records and the panels against each other.
 """
 import collections
 import csv
@@ -38,6 +41,7 @@ from shared_records import shared_records  # noqa: E402
 sys.path.insert(0, os.path.join(REPO_ROOT, "tests", "harness"))
 from splunkd import decode_mv  # noqa: E402
 from splunk_app import engine_loader  # noqa: E402
+from splunk_app.pyengine.conf import read_conf_files, with_defaults  # noqa: E402
 import fixtures  # noqa: E402
 
 SEVERITIES = ["informational", "low", "medium", "high", "critical"]
@@ -85,6 +89,18 @@ def corpus_records():
 def detection_conf_paths():
     return [os.path.join(REPO_ROOT, "default", "cloudtrail_detections.conf")] + sorted(
         glob.glob(os.path.join(REPO_ROOT, "tests", "detections", "pending", "*.conf")))
+
+
+def detection_titles():
+    """{detection id: title} of the shipped detections."""
+    defaults, stanzas = read_conf_files(detection_conf_paths())
+    return dict((detection_id, with_defaults(defaults, keys)["title"].value) for detection_id, keys in stanzas.items())
+
+
+def macro(name):
+    """The definition of a macro of default/macros.conf (e.g. a threshold)."""
+    _defaults, stanzas = read_conf_files([os.path.join(REPO_ROOT, "default", "macros.conf")])
+    return stanzas[name]["definition"].value
 
 
 def run_command(records):
@@ -303,9 +319,12 @@ def console_signins_dashboard(events):
     # ds_new_countries
     data["ds_new_countries"] = table(["first_signin", "user", "Country", "cities", "src_ips", "known_countries"],
                                      [(ctime(r[0]),) + r[1:] for r in new_rows])
-    # ds_brute_force: pivot by source and user; failures >= 3 then a later success
+    # ds_brute_force: pivot by source and user; in time order (sort 0 _time | streamstats), each
+    # success ends a run of failures ("streak"); a success right after at least
+    # `aws_console_login_brute_force_threshold` failures of its pivot counts.
+    threshold = int(macro("aws_console_login_brute_force_threshold"))
     pivots = collections.defaultdict(list)
-    for event, user, outcome in signins:
+    for event, user, outcome in sorted(signins, key=lambda s: first(s[0], "_time")):
         if outcome not in ("success", "failure"):
             continue
         if first(event, "sourceIPAddress"):
@@ -313,11 +332,20 @@ def console_signins_dashboard(events):
         pivots[("user", user)].append((event, user, outcome))
     rows = []
     for (kind, value), group in pivots.items():
-        fails = [first(e, "_time") for e, _u, o in group if o == "failure"]
-        wins = [first(e, "_time") for e, _u, o in group if o == "success"]
-        if len(fails) >= 3 and wins and max(wins) > min(fails):
+        streak, qualifying = [], []
+        for event, user, outcome in group:
+            streak.append((event, user, outcome))
+            if outcome == "success":
+                failures = [e for e, _u, o in streak if o == "failure"]
+                if len(failures) >= threshold:
+                    qualifying.append(streak)
+                streak = []
+        if qualifying:
+            fails = [first(e, "_time") for run in qualifying for e, _u, o in run if o == "failure"]
+            wins = [first(e, "_time") for run in qualifying for e, _u, o in run if o == "success"]
+            members = [m for run in qualifying for m in run]
             rows.append((kind, value, len(fails), len(wins), ctime(min(fails)), ctime(max(wins)),
-                         mv_or_single([u for _e, u, _o in group]), mv_or_single([first(e, "sourceIPAddress") for e, _u, _o in group])))
+                         mv_or_single([u for _e, u, _o in members]), mv_or_single([first(e, "sourceIPAddress") for e, _u, _o in members])))
     rows.sort(key=lambda r: (-r[2], r[1]))
     data["ds_brute_force"] = table(["pivot_type", "pivot_value", "failures", "successes", "first_failure", "last_success", "users", "src_ips"], rows)
     return data
@@ -430,36 +458,80 @@ def network_exposure(events):
 
 
 S3_ACCESS_APIS = ("PutBucketAcl", "PutBucketPolicy", "DeleteBucketPolicy", "PutBucketPublicAccessBlock",
-                  "DeleteBucketPublicAccessBlock", "PutPublicAccessBlock", "DeletePublicAccessBlock")
+                  "DeleteBucketPublicAccessBlock", "PutAccountPublicAccessBlock", "DeleteAccountPublicAccessBlock",
+                  "PutPublicAccessBlock", "DeletePublicAccessBlock")
+# The detections that expose a bucket or its objects to the internet (the macro
+# cloudtrail_s3_exposures; a test checks that both lists agree).
+# aws_s3_bucket_policy_cross_account grants one other account, not the internet: the
+# access-change table shows it as "another account".
+S3_EXPOSURE_DETECTIONS = ("aws_s3_bucket_acl_public", "aws_s3_bucket_policy_public",
+                          "aws_s3_bucket_public_access_block_weakened", "aws_s3_account_public_access_block_weakened",
+                          "aws_s3_object_acl_public")
+S3_CROSS_ACCOUNT = "aws_s3_bucket_policy_cross_account"
+
+
+def s3_bucket(event):
+    """eval bucket=coalesce('requestParameters.bucketName', "(all buckets of account ".recipientAccountId.")")."""
+    return first(event, "requestParameters.bucketName") or "(all buckets of account %s)" % first(event, "recipientAccountId")
+
+
+def s3_exposures(events):
+    """`cloudtrail_s3_exposures`: (event, exposure detections of the event)."""
+    out = []
+    for event in events:
+        ids = [d for d in event.get("detection", []) if d in S3_EXPOSURE_DETECTIONS]
+        if ids:
+            out.append((event, ids))
+    return out
 
 
 def s3_exposure(events):
-    public = [e for e in events if any(d.startswith("aws_s3_") for d in e.get("detection", []))]
+    titles = detection_titles()
+    public = s3_exposures(events)
     data = {}
-    data["ds_public_buckets_total"] = single("buckets", len(set(first(e, "requestParameters.bucketName") for e in public)))
+    data["ds_public_buckets_total"] = single("buckets", len(set(s3_bucket(e) for e, _ids in public)))
     data["ds_public_changes_total"] = single("changes", len(public))
     by_bucket = collections.defaultdict(list)
-    for event in public:
-        by_bucket[first(event, "requestParameters.bucketName")].append(event)
+    for event, ids in public:
+        by_bucket[s3_bucket(event)].append((event, ids))
     rows = []
     for bucket, group in by_bucket.items():
-        rows.append((bucket, len(group), max(first(e, "_time") for e in group), mv_or_single([user_of(e) for e in group]),
-                     mv_or_single([first(e, "sourceIPAddress") for e in group]),
-                     mv_or_single([t for e in group for t in e.get("detection_title", [])]),
-                     mv_or_single([first(e, "recipientAccountId") for e in group])))
+        rows.append((bucket, len(group), max(first(e, "_time") for e, _ids in group), mv_or_single([user_of(e) for e, _ids in group]),
+                     mv_or_single([first(e, "sourceIPAddress") for e, _ids in group]),
+                     mv_or_single([titles[d] for _e, ids in group for d in ids]),
+                     mv_or_single([first(e, "recipientAccountId") for e, _ids in group])))
     rows.sort(key=lambda r: -r[2])
-    data["ds_public_buckets"] = table(["bucket", "changes", "last_change", "made_public_by", "src_ips", "how", "account"],
+    data["ds_public_buckets"] = table(["bucket", "changes", "last_change", "exposed_by", "src_ips", "how", "account"],
                                       [(r[0], r[1], ctime(r[2])) + r[3:] for r in rows])
     counts = collections.defaultdict(set)
-    for event in public:
-        counts[user_of(event)].add(first(event, "requestParameters.bucketName"))
+    for event, _ids in public:
+        counts[user_of(event)].add(s3_bucket(event))
     data["ds_public_by_identity"] = table(["user", "buckets"], sorted(((u, len(b)) for u, b in counts.items()), key=lambda kv: (-kv[1], kv[0]))[:10])
+
+    def exposure(event):
+        if any(has_detection(event, d) for d in S3_EXPOSURE_DETECTIONS):
+            return "public"
+        return "another account" if has_detection(event, S3_CROSS_ACCOUNT) else "no"
+
     changes = sorted((e for e in events if first(e, "eventName") in S3_ACCESS_APIS), key=lambda e: -first(e, "_time"))
     data["ds_access_changes"] = table(
-        ["time", "eventName", "bucket", "user", "outcome", "public", "recipientAccountId"],
-        [(strftime(first(e, "_time")), first(e, "eventName"), first(e, "requestParameters.bucketName") or "(account)", user_of(e),
-          first(e, "errorCode") or "success", "yes" if has_detection(e) else "no", first(e, "recipientAccountId")) for e in changes])
+        ["time", "eventName", "bucket", "user", "outcome", "exposure", "recipientAccountId"],
+        [(strftime(first(e, "_time")), first(e, "eventName"), s3_bucket(e), user_of(e),
+          first(e, "errorCode") or "success", exposure(e), first(e, "recipientAccountId")) for e in changes])
     return data
+
+
+def launched_instances(runs):
+    """`cloudtrail_ec2_launched_instances` over successful RunInstances events: (event, type, instances)."""
+    rows = []
+    for event in runs:
+        response_types = event.get("responseElements.instancesSet.items{}.instanceType")
+        if response_types:
+            rows += [(event, kind, 1) for kind in response_types]
+        elif first(event, "requestParameters.instanceType"):
+            rows.append((event, first(event, "requestParameters.instanceType"),
+                         len(event.get("responseElements.instancesSet.items{}.instanceId", []))))
+    return rows
 
 
 def compute_abuse(events):
@@ -488,24 +560,25 @@ def compute_abuse(events):
                      mv_or_single([instance_type(e) for e in group]), mv_or_single([first(e, "awsRegion") for e in group])))
     rows.sort(key=lambda r: (-r[3], r[0]))
     data["ds_gpu_by_identity"] = table(["user", "recipientAccountId", "calls", "gpu_instances", "max_min_count", "instance_types", "regions"], rows)
+    # `cloudtrail_ec2_launched_instances`: one row per launched instance (its type, instances=1),
+    # or one row per call for the requested type when the response lists no type.
+    launched_rows = launched_instances(runs)
     by_type = collections.Counter()
-    for event in runs:
-        types = event.get("responseElements.instancesSet.items{}.instanceType") or event.get("requestParameters.instanceType") or []
-        if types:
-            by_type[types[0]] += launched(event)
-    data["ds_launched_by_type"] = table(["instance_type", "instances"], sorted(by_type.items(), key=lambda kv: (-kv[1], kv[0]))[:15])
+    for _event, kind, count in launched_rows:
+        by_type[kind] += count
+    # ds_launched_by_type: stats sum(instances) as instances by instance_type | sort - instances | head 10
+    data["ds_launched_by_type"] = table(["instance_type", "instances"], sorted(by_type.items(), key=lambda kv: (-kv[1], kv[0]))[:10])
+    # ds_large_instances: 8xlarge and up, metal | stats dc(eventID) as calls sum(instances) as instances ... by instance_type
     large = collections.OrderedDict()
-    for event in runs:
-        types = event.get("responseElements.instancesSet.items{}.instanceType") or event.get("requestParameters.instanceType") or []
-        for kind in types:
-            match = re.search(r"\.(\d+)xlarge$", kind)
-            if (match and int(match.group(1)) >= 8) or ".metal" in kind:
-                entry = large.setdefault(kind, {"calls": 0, "instances": 0, "users": [], "regions": []})
-                entry["calls"] += 1
-                entry["instances"] += launched(event)
-                entry["users"].append(user_of(event))
-                entry["regions"].append(first(event, "awsRegion"))
-    rows = [(k, v["calls"], v["instances"], mv_or_single(v["users"]), mv_or_single(v["regions"])) for k, v in large.items()]
+    for event, kind, count in launched_rows:
+        match = re.search(r"\.(\d+)xlarge$", kind)
+        if (match and int(match.group(1)) >= 8) or ".metal" in kind:
+            entry = large.setdefault(kind, {"calls": set(), "instances": 0, "users": [], "regions": []})
+            entry["calls"].add(first(event, "eventID"))
+            entry["instances"] += count
+            entry["users"].append(user_of(event))
+            entry["regions"].append(first(event, "awsRegion"))
+    rows = [(k, len(v["calls"]), v["instances"], mv_or_single(v["users"]), mv_or_single(v["regions"])) for k, v in large.items()]
     rows.sort(key=lambda r: (-r[2], r[0]))
     data["ds_large_instances"] = table(["instance_type", "calls", "instances", "launched_by", "regions"], rows)
     by_user = collections.defaultdict(list)

@@ -65,8 +65,9 @@ const browser = await chromium.launch({
         '--disable-background-networking', '--disable-component-update', '--disable-sync'],
 });
 const report = { blocked: [], tiles: [], dashboards: {} };
+const VIEWPORT = { width: 1500, height: 1000 };
 try {
-    const context = await browser.newContext({ viewport: { width: 1500, height: 1000 }, deviceScaleFactor: 1 });
+    const context = await browser.newContext({ viewport: VIEWPORT, deviceScaleFactor: 1 });
     await context.route('**/*', (route) => {
         const url = new URL(route.request().url());
         if (url.protocol === 'data:' || url.protocol === 'blob:' || url.hostname === '127.0.0.1') {
@@ -91,27 +92,38 @@ try {
         await pg.waitForFunction(
             (n) => document.querySelectorAll('[data-test=viz-item]').length >= n, expected, { timeout: 30000 },
         ).catch(() => {});
-        // Wait until what the panels show stops changing (charts animate, tables paint late).
-        let previous = '';
-        let stableSince = Date.now();
-        const deadline = Date.now() + 20000;
-        while (Date.now() < deadline) {
-            await pg.waitForTimeout(250);
-            const snapshot = await pg.evaluate(() => [...document.querySelectorAll('[data-test=viz-item]')]
-                .map((el) => el.innerText + '|' + el.querySelectorAll('svg *, tr, canvas').length).join('\n'));
-            if (snapshot !== previous) { previous = snapshot; stableSince = Date.now(); }
-            else if (Date.now() - stableSince > 1200) break;
-        }
-        // Maps draw their bubbles once the map has loaded (its style and base tiles): wait for
-        // each map panel by its id.
+        // Wait until what the panels show stops changing (charts animate, tables paint late), and
+        // maps have drawn their bubbles (once the map has loaded its style and base tiles).
         const visualizations = JSON.parse(definitions[name]).visualizations || {};
         const mapIds = Object.keys(visualizations).filter((id) => visualizations[id].type === 'splunk.map');
-        const mapsDrawn = (ids) => ids.every((id) => {
-            const el = document.querySelector(`[data-test=viz-item][data-id="${id}"]`);
-            return el !== null && el.querySelectorAll('svg *').length > 0;
-        });
-        if (mapIds.length > 0) {
-            await pg.waitForFunction(mapsDrawn, mapIds, { timeout: 60000 }).catch(() => {});
+        const settle = async () => {
+            let previous = '';
+            let stableSince = Date.now();
+            const deadline = Date.now() + 20000;
+            while (Date.now() < deadline) {
+                await pg.waitForTimeout(250);
+                const snapshot = await pg.evaluate(() => [...document.querySelectorAll('[data-test=viz-item]')]
+                    .map((el) => el.innerText + '|' + el.querySelectorAll('svg *, tr, canvas').length
+                        + '|' + [...el.querySelectorAll('svg')].map((svg) => svg.getAttribute('width')).join(',')).join('\n'));
+                if (snapshot !== previous) { previous = snapshot; stableSince = Date.now(); }
+                else if (Date.now() - stableSince > 1200) break;
+            }
+            const mapsDrawn = (ids) => ids.every((id) => {
+                const el = document.querySelector(`[data-test=viz-item][data-id="${id}"]`);
+                return el !== null && el.querySelectorAll('svg *').length > 0;
+            });
+            if (mapIds.length > 0) {
+                await pg.waitForFunction(mapsDrawn, mapIds, { timeout: 60000 }).catch(() => {});
+            }
+        };
+        await settle();
+        // A full-page screenshot of a page taller than the window resizes the window while it
+        // captures, and the charts redraw for the new size: captured then, they are blank. So
+        // the window is made as tall as the page first, and the page settles again.
+        const pageHeight = await pg.evaluate(() => Math.ceil(document.documentElement.scrollHeight));
+        if (pageHeight > VIEWPORT.height) {
+            await pg.setViewportSize({ width: VIEWPORT.width, height: pageHeight });
+            await settle();
         }
         await pg.waitForTimeout(500);
         const panels = await pg.evaluate(() => [...document.querySelectorAll('[data-test=viz-item]')].map((el) => {
@@ -128,11 +140,47 @@ try {
                 hasChart: Boolean(chart),
                 chartSeriesPoints: el.querySelectorAll('.highcharts-point').length,
                 mapMarkers: el.querySelectorAll('.leaflet-marker-icon, .leaflet-interactive, circle, path.leaflet-interactive').length,
+                // The labels drawn on each chart axis (category names, dates, numbers), as shown:
+                // Highcharts leaves out or shortens the labels that do not fit.
+                xAxisLabels: [...el.querySelectorAll('.highcharts-xaxis-labels text, .highcharts-xaxis-labels span')]
+                    .map((n) => n.textContent.trim()).filter(Boolean),
+                yAxisLabels: [...el.querySelectorAll('.highcharts-yaxis-labels text, .highcharts-yaxis-labels span')]
+                    .map((n) => n.textContent.trim()).filter(Boolean),
                 a11y,
             };
         }));
         const shot = path.join(job.outDir, `${name}.png`);
-        await pg.screenshot({ path: shot, fullPage: true });
+        const png = await pg.screenshot({ path: shot, fullPage: true });
+        // What the screenshot shows in each panel: the share of its pixels in colour (series,
+        // bars, bubbles; text, grid lines and a blank or grey chart area are not). The DOM can
+        // hold a chart's points while the picture shows none.
+        const colour = await pg.evaluate(async ({ b64, boxes }) => {
+            const image = new Image();
+            image.src = `data:image/png;base64,${b64}`;
+            await image.decode();
+            const canvas = document.createElement('canvas');
+            canvas.width = image.width;
+            canvas.height = image.height;
+            const context2d = canvas.getContext('2d');
+            context2d.drawImage(image, 0, 0);
+            const out = {};
+            for (const { id, box } of boxes) {
+                const x = Math.max(0, Math.floor(box.x));
+                const y = Math.max(0, Math.floor(box.y));
+                const w = Math.min(image.width - x, Math.floor(box.width));
+                const h = Math.min(image.height - y, Math.floor(box.height));
+                if (w <= 0 || h <= 0) { out[id] = 0; continue; }
+                const pixels = context2d.getImageData(x, y, w, h).data;
+                let coloured = 0;
+                for (let i = 0; i < pixels.length; i += 4) {
+                    const r = pixels[i], g = pixels[i + 1], b = pixels[i + 2];
+                    if (Math.max(r, g, b) - Math.min(r, g, b) > 60) coloured += 1;
+                }
+                out[id] = coloured / (w * h);
+            }
+            return out;
+        }, { b64: png.toString('base64'), boxes: panels.map((p) => ({ id: p.id, box: p.box })) });
+        for (const panel of panels) panel.colouredShare = colour[panel.id];
         report.dashboards[name] = {
             panels,
             screenshot: shot,
