@@ -86,14 +86,8 @@ def _read_exactly_into(stream, view, what):
 
 
 def _read_header(stream):
-    """Return the header line without its newline, or None at a clean end of input.
-
-    Empty lines before a header are skipped: splunkd 6.3 was recorded writing a newline after a
-    message (../shared/data/splunkd-recordings, pypygeneratetext), and a blank line cannot be
-    mistaken for anything else."""
+    """Return the header line without its newline, or None at a clean end of input."""
     line = stream.readline(MAX_HEADER_BYTES)
-    while line in (b"\n", b"\r\n"):
-        line = stream.readline(MAX_HEADER_BYTES)
     if not line:
         return None
     # readline may stop short on a raw (unbuffered) stream; keep going until newline or EOF.
