@@ -1,10 +1,12 @@
 """The entry point of bin/cloudtrail_logs.py: --scheme, --validate-arguments, or one run.
 
-A run reads every log file not yet finished, in listing order. Per file: read, decompress, split
-(native splitter), then send the records from the checkpointed position on, in batches: write a
-batch to splunkd, flush, then save the position. A file whose last record is sent is marked done.
-Corrupt gzip or JSON is logged as ERROR (splunkd puts stderr in _internal), the file is marked bad
-and the run goes on; digest files and other objects are logged and marked skipped.
+A run reads every log file not yet finished, in listing order (listing.py decides what is
+listed: CloudTrail's region folders from their watermark on, anything else whole; at its end the
+days it proved passed are saved and the done-files logs compacted). Per file: read, decompress,
+split (native splitter), then send the records from the checkpointed position on, in batches:
+write a batch to splunkd, flush, then save the position. A file whose last record is sent is
+marked done. Corrupt gzip or JSON is logged as ERROR (splunkd puts stderr in _internal), the file
+is marked bad and the run goes on; digest files and other objects are logged and marked skipped.
 
 start_date works at two levels: files whose path date is earlier are not read at all (CloudTrail
 files are foldered by delivery time and hold only records written before it), and within the
@@ -19,6 +21,7 @@ from xml.sax.saxutils import escape
 
 from splunk_app.modinput import scheme
 from splunk_app.modinput.checkpoint import BAD, DONE, SKIPPED, CheckpointStore
+from splunk_app.modinput.listing import DISCOVERY_MAX_AGE, Listing
 from splunk_app.modinput.splitter import NOT_A_LOG_FILE, CorruptFile, SplitError, decompress, load_splitter
 from splunk_app.modinput.sources import LocalSource, S3Source, SourceError, name_kind
 from splunk_app.modinput.writer import EventWriter, epoch_text
@@ -113,11 +116,12 @@ def _source_for(config, stanza, server_uri, session_key, log):
 
 
 class Run(object):
-    def __init__(self, config, stanza, store, source, writer, split_records, log):
+    def __init__(self, config, stanza, store, source, writer, split_records, log, listing=None):
         self.config = config
         self.stanza = stanza
         self.store = store
         self.source = source
+        self.listing = listing or Listing(source, store, log, lookback_days=0)
         self.writer = writer
         self.split_records = split_records
         self.log = log
@@ -135,10 +139,17 @@ class Run(object):
         self.log(level, "%s: %s" % (item.source, message))
         self.store.mark(item.key, status, reason)
 
+    def settled(self, item):
+        """Whether a listed item needs nothing more: finished, a folder marker, or a file dated
+        before start_date (which is never read)."""
+        if self.store.status(item.key) is not None or name_kind(item.key) == "folder":
+            return True
+        return bool(self.config.start_date and item.date and item.date < self.config.start_date)
+
     def run(self):
         """Returns True when every file was read (False: stopped at max_events_per_run)."""
         failures = 0
-        for item in self.source.list():
+        for item in self.listing.items(self.settled):
             if self.store.status(item.key) is not None:
                 continue
             if self.config.start_date and item.date and item.date < self.config.start_date:
@@ -248,24 +259,40 @@ def run_stanza(stanza, params, checkpoint_dir, server_uri, session_key, stdout, 
     if not store.lock():
         log("WARN", "another run of this input is still going; this one stops")
         return 0
+    for level, message in store.notes:
+        log(level, message)
     try:
         source = _source_for(config, stanza, server_uri, session_key, log)
     except Exception as err:  # SourceError, CredentialError, a botocore configuration error
         log("ERROR", "cannot open the source: %s" % (err,))
         return 1
+    # A local tree is looked at on every run; S3 region folders found are kept for an hour.
+    listing = Listing(source, store, log, prefix=config.s3_prefix if config.s3_bucket else "",
+                      lookback_days=config.lookback_days, start_date=config.start_date,
+                      rediscover_after=0 if config.local_folder else DISCOVERY_MAX_AGE)
     writer = EventWriter(stdout, stanza, scheme.SOURCETYPE, config.index)
     writer.start()
-    run = Run(config, stanza, store, source, writer, split_records, log)
+    run = Run(config, stanza, store, source, writer, split_records, log, listing)
+    status = 0
     try:
         complete = run.run()
     except SourceError as err:
         log("ERROR", str(err))
-        return 1
+        complete, status = False, 1
     finally:
         writer.close()
         store.sync()
-    log("INFO", "run %s: %d events sent from %d files" % ("complete" if complete else "paused", run.sent, run.files))
-    return 0
+    # What the run proved (the days passed) is saved even after a listing error: it holds.
+    try:
+        listed = listing.finish()
+    except OSError as err:
+        log("ERROR", "cannot save the listing state in %s: %s (nothing is lost: the next run lists those days "
+                     "again)" % (store.folder, err))
+        listed, status = listing.summary(), 1
+    if status == 0:
+        log("INFO", "run %s: %d events sent from %d files; %s"
+            % ("complete" if complete else "paused", run.sent, run.files, listed))
+    return status
 
 
 def run_input(stdin, stdout, stderr, environ):

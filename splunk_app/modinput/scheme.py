@@ -15,6 +15,8 @@ SOURCETYPE = "aws:cloudtrail"
 CREDENTIAL_REALM = "cloudtrail_detect"
 DEFAULT_BATCH_SIZE = 500
 MAX_BATCH_SIZE = 100000
+DEFAULT_LOOKBACK_DAYS = 2
+MAX_LOOKBACK_DAYS = 3650
 
 # (name, data type, title, description)
 ARGUMENTS = (
@@ -43,11 +45,16 @@ ARGUMENTS = (
     ("batch_size", "number", "Events per batch",
      "Events written to splunkd before each checkpoint (default 500): at most one batch is sent "
      "twice after a crash."),
+    ("lookback_days", "number", "Lookback days",
+     "Each run lists CloudTrail's region folders from the newest day minus this many days, so "
+     "that files delivered late to those days are still read (default 2); a file landing in an "
+     "older day is not. 0: list everything on every run (for trees without CloudTrail's layout)."),
 )
 
 InputConfig = namedtuple("InputConfig", [
     "local_folder", "s3_bucket", "s3_prefix", "aws_region", "aws_role_arn", "s3_endpoint_url",
-    "aws_access_key_id", "exclude_read_only", "start_date", "max_events_per_run", "batch_size", "index"])
+    "aws_access_key_id", "exclude_read_only", "start_date", "max_events_per_run", "batch_size", "lookback_days",
+    "index"])
 
 _TRUE = ("1", "true", "t", "yes", "y")
 _FALSE = ("0", "false", "f", "no", "n")
@@ -110,6 +117,17 @@ def _integer(params, name, default, minimum, maximum, errors):
     return value
 
 
+def _lookback_days(params, errors):
+    text = _text(params, "lookback_days")
+    if not text:
+        return DEFAULT_LOOKBACK_DAYS
+    if not re.match(r"^[0-9]+$", text) or int(text) > MAX_LOOKBACK_DAYS:
+        errors.append("lookback_days must be a whole number of days from 0 to %d (0 lists everything on every "
+                      "run), got %r" % (MAX_LOOKBACK_DAYS, text))
+        return DEFAULT_LOOKBACK_DAYS
+    return int(text)
+
+
 def validate(params, check_folder=True):
     """(InputConfig, errors): errors is a list of messages, empty when the arguments are valid."""
     errors = []
@@ -158,6 +176,7 @@ def validate(params, check_folder=True):
         start_date=start_date,
         max_events_per_run=_integer(params, "max_events_per_run", 0, 0, 10 ** 12, errors),
         batch_size=_integer(params, "batch_size", DEFAULT_BATCH_SIZE, 1, MAX_BATCH_SIZE, errors),
+        lookback_days=_lookback_days(params, errors),
         index=_text(params, "index") or None,
     )
     return config, errors

@@ -1,8 +1,17 @@
 """Where log files come from: a local folder tree or an S3 bucket.
 
-Both list ``LogObject``s in a stable order (sorted paths; S3's key order) and read one object's
-bytes at a time. CloudTrail's layout is AWSLogs/<account>/CloudTrail/<region>/<yyyy>/<mm>/<dd>/;
-other layouts are read too (their files simply have no date).
+Both offer the same four listing primitives, in key order (S3's order: keys compared as text;
+a local file's key is its path below the folder, with "/"), and read one object's bytes at a time:
+
+- ``walk(prefix, start_after=None)``: every object whose key starts with prefix (and sorts after
+  start_after), lazily: an S3 listing stops requesting pages when the caller stops;
+- ``children(prefix)``: one level, as S3's Delimiter="/" gives it: (does the level hold files,
+  its sub-folders);
+- ``files(prefix)``: the files of one level only;
+- ``exists(prefix)``: whether anything is under prefix (one request of one key).
+
+``requests`` counts what the listing cost: ListObjectsV2 requests (S3) or folders read (local).
+The listing module (listing.py) decides what to list; CloudTrail's layout is in layout.py.
 """
 import datetime
 import os
@@ -53,20 +62,77 @@ class LocalSource(object):
     def __init__(self, folder):
         self.folder = os.path.abspath(folder)
         self.description = self.folder
+        self.requests = 0
+        self.request_name = "folders read"
+
+    def _path(self, prefix):
+        """The folder of a prefix that names a folder ("" or ending with "/")."""
+        parts = [part for part in prefix.split("/") if part]
+        return os.path.join(self.folder, *parts) if parts else self.folder
+
+    def _entries(self, prefix):
+        """[(name, is_folder, path)] of a folder, sorted as their keys sort (a folder's name
+        followed by "/"). Symbolic links to folders are not followed (as os.walk does not)."""
+        if prefix == "" and not os.path.isdir(self.folder):
+            raise SourceError("local_folder %s is not a folder" % self.folder)
+        self.requests += 1
+        entries = []
+        try:
+            with os.scandir(self._path(prefix)) as scan:
+                for entry in scan:
+                    try:
+                        is_folder = entry.is_dir()
+                        if is_folder and entry.is_symlink():
+                            continue
+                    except OSError:
+                        continue
+                    entries.append((entry.name + "/" if is_folder else entry.name, is_folder, entry.path))
+        except OSError:
+            return []  # removed since it was listed, or unreadable: nothing in it
+        entries.sort()
+        return entries
+
+    def _object(self, key, path):
+        try:
+            size = os.path.getsize(path)
+        except OSError:
+            return None  # removed since the listing
+        return LogObject(key, path, size, path_date(key))
+
+    def walk(self, prefix="", start_after=None):
+        for name, is_folder, path in self._entries(prefix):
+            key = prefix + name
+            if is_folder:
+                inner = None
+                if start_after is not None:
+                    if start_after.startswith(key):
+                        inner = start_after  # start_after is inside this folder
+                    elif key < start_after:
+                        continue  # every key in this folder sorts before start_after
+                for item in self.walk(key, inner):
+                    yield item
+            elif start_after is None or key > start_after:
+                item = self._object(key, path)
+                if item is not None:
+                    yield item
+
+    def children(self, prefix):
+        entries = self._entries(prefix)
+        return (any(not is_folder for _name, is_folder, _path in entries),
+                [prefix + name for name, is_folder, _path in entries if is_folder])
+
+    def files(self, prefix):
+        for name, is_folder, path in self._entries(prefix):
+            if not is_folder:
+                item = self._object(prefix + name, path)
+                if item is not None:
+                    yield item
+
+    def exists(self, prefix):
+        return os.path.isdir(self._path(prefix))
 
     def list(self):
-        if not os.path.isdir(self.folder):
-            raise SourceError("local_folder %s is not a folder" % self.folder)
-        for root, folders, files in os.walk(self.folder):
-            folders.sort()
-            for name in sorted(files):
-                path = os.path.join(root, name)
-                try:
-                    size = os.path.getsize(path)
-                except OSError:
-                    continue  # removed since the listing
-                key = os.path.relpath(path, self.folder).replace(os.sep, "/")
-                yield LogObject(key, path, size, path_date(key))
+        return self.walk("")
 
     def read(self, item):
         try:
@@ -99,6 +165,8 @@ class S3Source(object):
         self.bucket = config.s3_bucket
         self.prefix = config.s3_prefix or ""
         self.description = "s3://%s/%s" % (self.bucket, self.prefix)
+        self.requests = 0
+        self.request_name = "ListObjectsV2 requests"
         boto3, botocore = import_boto3(app_root)
         from botocore.config import Config
         self._client_errors = (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError)
@@ -136,15 +204,56 @@ class S3Source(object):
         core.set_config_variable("region", config.aws_region)
         return boto3.session.Session(botocore_session=core)
 
-    def list(self):
+    def _pages(self, **kwargs):
+        """ListObjectsV2 pages, fetched one at a time as the caller goes on."""
         paginator = self._client.get_paginator("list_objects_v2")
+        pages = iter(paginator.paginate(Bucket=self.bucket, **kwargs))
+        while True:
+            try:
+                page = next(pages)
+            except StopIteration:
+                return
+            except self._client_errors as err:
+                raise SourceError("cannot list s3://%s/%s: %s" % (self.bucket, kwargs.get("Prefix", ""), err))
+            self.requests += 1
+            yield page
+
+    def _object(self, entry):
+        key = entry["Key"]
+        return LogObject(key, "s3://%s/%s" % (self.bucket, key), entry.get("Size"), path_date(key))
+
+    def walk(self, prefix, start_after=None):
+        kwargs = {"Prefix": prefix}
+        if start_after:
+            kwargs["StartAfter"] = start_after
+        for page in self._pages(**kwargs):
+            for entry in page.get("Contents", ()):
+                yield self._object(entry)
+
+    def children(self, prefix):
+        has_files, folders = False, []
+        for page in self._pages(Prefix=prefix, Delimiter="/"):
+            for entry in page.get("Contents", ()):
+                if not entry["Key"].endswith("/"):  # a folder marker is no file
+                    has_files = True
+            folders.extend(common["Prefix"] for common in page.get("CommonPrefixes", ()))
+        return has_files, folders
+
+    def files(self, prefix):
+        for page in self._pages(Prefix=prefix, Delimiter="/"):
+            for entry in page.get("Contents", ()):
+                yield self._object(entry)
+
+    def exists(self, prefix):
         try:
-            for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix):
-                for entry in page.get("Contents", ()):
-                    key = entry["Key"]
-                    yield LogObject(key, "s3://%s/%s" % (self.bucket, key), entry.get("Size"), path_date(key))
+            reply = self._client.list_objects_v2(Bucket=self.bucket, Prefix=prefix, MaxKeys=1)
         except self._client_errors as err:
-            raise SourceError("cannot list s3://%s/%s: %s" % (self.bucket, self.prefix, err))
+            raise SourceError("cannot list s3://%s/%s: %s" % (self.bucket, prefix, err))
+        self.requests += 1
+        return bool(reply.get("KeyCount") or reply.get("Contents"))
+
+    def list(self):
+        return self.walk(self.prefix)
 
     def read(self, item):
         try:

@@ -29,6 +29,8 @@ SCRIPT = REPO / "bin" / "cloudtrail_logs.py"
 RUN_TIMEOUT = 120
 # One line per kill -9 test, written at the end of the pytest run by conftest.py.
 KILL_FIGURES = []
+# The ListObjectsV2 calls measured by test_listing.py, written there too.
+LISTING_FIGURES = []
 
 
 # ---------------------------------------------------------------- the log tree
@@ -176,6 +178,80 @@ def huge_log(shared_data):
     return HugeLog(shared_data)
 
 
+def dated_record(event_id, day, minute=5, region="us-east-1", account="111111111111"):
+    """A small CloudTrail record (compact JSON, as CloudTrail writes it) with a unique eventID."""
+    return json.dumps({"eventVersion": "1.08", "eventID": event_id, "eventName": "PutObject",
+                       "eventTime": "%sT%02d:%02d:00Z" % (day.isoformat(), minute // 60 % 24, minute % 60),
+                       "awsRegion": region, "recipientAccountId": account}, separators=(",", ":")).encode()
+
+
+def region_folders(accounts, regions, organization=None, base=""):
+    """[(region folder, account, region)]: AWSLogs/<account>/CloudTrail/<region>/, or with
+    AWSLogs/<organization>/ for an organization trail."""
+    above = base + "AWSLogs/" + (organization + "/" if organization else "")
+    return [("%s%s/CloudTrail/%s/" % (above, account, region), account, region)
+            for account in accounts for region in regions]
+
+
+def add_day(tree, folders, day, files_per_day, records_per_file=2, tag="", beside=True):
+    """CloudTrail files of one day in each region folder (and, beside=True, the digest file
+    CloudTrail-Digest/ holds for it). Returns the keys of the log files."""
+    keys = []
+    for folder, account, region in folders:
+        for number in range(files_per_day):
+            minute = (number * 1440) // max(files_per_day, 1) + 3
+            name = "%s_CloudTrail_%s_%sT%02d%02dZ_%s%04d.json.gz" % (
+                account, region, day.strftime("%Y%m%d"), minute // 60, minute % 60, tag or "x", number)
+            key = "%s%s/%s" % (folder, day.strftime("%Y/%m/%d"), name)
+            records = [dated_record("%s-%s-%s-%d-%d%s" % (account, region, day.isoformat(), number, index, tag), day,
+                                    minute, region, account) for index in range(records_per_file)]
+            tree.add_log(key, records)
+            keys.append(key)
+        if beside:
+            digest = folder.replace("/CloudTrail/", "/CloudTrail-Digest/") + (
+                "%s/%s_CloudTrail-Digest_%s_t_%sT0000Z.json.gz" % (day.strftime("%Y/%m/%d"), account, region,
+                                                                  day.strftime("%Y%m%d")))
+            tree.objects[digest] = gzip.compress(b'{"digestStartTime":"x","logFiles":[]}', mtime=0)
+    return keys
+
+
+# Runs the input like bin/cloudtrail_logs.py, counting the AWS API calls of every boto3 client it
+# makes (botocore's before-call event, once per call whatever the retries), written as JSON to
+# argv[2] when it ends.
+_COUNTING = r"""
+import json, os, sys
+sys.path.insert(0, sys.argv[1])
+import boto3.session
+counts = {}
+def count(model=None, **kwargs):
+    counts[model.name] = counts.get(model.name, 0) + 1
+original = boto3.session.Session.client
+def client(self, *args, **kwargs):
+    made = original(self, *args, **kwargs)
+    made.meta.events.register("before-call", count)
+    return made
+boto3.session.Session.client = client
+from splunk_app.modinput.run import main
+try:
+    status = main([], sys.stdin.buffer, sys.stdout.buffer, sys.stderr, os.environ)
+finally:
+    with open(sys.argv[2], "w") as handle:
+        json.dump(counts, handle)
+sys.exit(status)
+"""
+
+
+def run_counting(params, checkpoint_dir, env=None, **kwargs):
+    """run_input, and {operation: calls} of the AWS API calls the run made."""
+    counts_path = pathlib.Path(str(checkpoint_dir) + ".calls.json")
+    process = subprocess.run([sys.executable, "-c", _COUNTING, str(REPO), str(counts_path)],
+                             input=input_xml(params, checkpoint_dir, **kwargs), stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, env=env or script_env(), timeout=RUN_TIMEOUT)
+    counts = json.loads(counts_path.read_text())
+    counts_path.unlink()
+    return Result(process.returncode, process.stdout, process.stderr.decode("utf-8", "replace")), counts
+
+
 # ---------------------------------------------------------------- running the input
 
 def input_xml(params, checkpoint_dir, stanza="cloudtrail_logs://test", server_uri="https://127.0.0.1:8089",
@@ -304,6 +380,45 @@ def moto_endpoint():
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(10)
+
+
+class FastBucketServer(object):
+    """moto's server in a thread of the test process, whose buckets are filled through moto's
+    own S3 backend (tens of thousands of objects in a second, where HTTP puts take minutes); the
+    input still talks to it over HTTP on 127.0.0.1, as to moto_endpoint."""
+
+    def __init__(self):
+        import logging
+        from moto.server import ThreadedMotoServer
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=_free_port(), verbose=False)
+        self._server.start()
+        host, port = self._server.get_host_and_port()
+        self.endpoint = "http://%s:%d" % (host, port)
+
+    def _backend(self):
+        from moto.s3.models import s3_backends
+        return s3_backends["123456789012"]["aws"]
+
+    def create(self, bucket, objects=()):
+        s3_client(self.endpoint).create_bucket(Bucket=bucket)
+        self.put(bucket, objects)
+
+    def put(self, bucket, objects):
+        """objects: {key: bytes}, or (key, bytes) pairs."""
+        backend = self._backend()
+        for key, data in (objects.items() if isinstance(objects, dict) else objects):
+            backend.put_object(bucket, key, data)
+
+    def stop(self):
+        self._server.stop()
+
+
+@pytest.fixture(scope="session")
+def fast_s3():
+    server = FastBucketServer()
+    yield server
+    server.stop()
 
 
 def s3_client(endpoint):

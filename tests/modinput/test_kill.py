@@ -8,11 +8,15 @@ events expected and received, duplicates, bound) are printed at the end of the p
 section "modular input: kill -9 figures" (conftest.py), and recorded as properties of the test
 case for --junitxml."""
 import collections
+import datetime
 import json
+import os
 import random
 import subprocess
 import sys
 import time
+
+import pytest
 
 from modinput_support import KILL_FIGURES, SCRIPT, build_tree, input_xml, parse_events, script_env, upload
 
@@ -184,3 +188,99 @@ def test_kill_right_after_a_flush_resends_exactly_that_batch(tmp_path, shared_da
                         record_property, started)
     # Each kill re-sends the batch it had just flushed: duplicates happen, and stay within the bound.
     assert 4 <= duplicates <= 4 * BATCH
+
+
+# Runs the input in a process that kills itself (SIGKILL) at the k-th rename of the listing state
+# (listing.json) or of a compacted done-files log (*.log), right before it (the temporary file is
+# written and fsynced) or right after it (before the folder's fsync and the next rename).
+_KILL_AT_STATE_WRITE = r"""
+import os, signal, sys
+sys.path.insert(0, sys.argv[1])
+index, when = int(sys.argv[2]), sys.argv[3]
+real_replace = os.replace
+seen = [0]
+def replace(source, target, *args, **kwargs):
+    name = os.path.basename(str(target))
+    if name != "listing.json" and not name.endswith(".log"):
+        return real_replace(source, target, *args, **kwargs)
+    seen[0] += 1
+    if seen[0] == index and when == "before":
+        os.kill(os.getpid(), signal.SIGKILL)
+    real_replace(source, target, *args, **kwargs)
+    if seen[0] == index and when == "after":
+        os.kill(os.getpid(), signal.SIGKILL)
+os.replace = replace
+from splunk_app.modinput.run import main
+sys.exit(main([], sys.stdin.buffer, sys.stdout.buffer, sys.stderr, os.environ))
+"""
+
+
+@pytest.mark.parametrize("where", ["local", "s3"])
+def test_kill_while_the_listing_state_and_compacted_logs_are_written(tmp_path, where, record_property, request):
+    """Each phase delivers a new day, so the watermark of the 4 region folders moves: a run
+    renames listing.json, then the 4 compacted logs. One run per phase is killed at one of those
+    renames (before or after it, each in turn), then a run goes on. The kills come after every
+    event is out and every file marked: nothing may be lost and nothing sent twice."""
+    from modinput_support import LogTree, REPO, add_day, region_folders, upload
+    from splunk_app.modinput.checkpoint import stanza_folder
+    folders = region_folders(["111111111111", "222222222222"], ("us-east-1", "eu-west-1"))
+    first = datetime.date(2024, 3, 1)
+    tree = LogTree()
+    for n in range(6):
+        add_day(tree, folders, first + datetime.timedelta(days=n), 2, beside=False)
+    if where == "local":
+        root = tmp_path / "logs"
+
+        def publish(objects):
+            for key, data in objects.items():
+                (root / key).parent.mkdir(parents=True, exist_ok=True)
+                (root / key).write_bytes(data)
+        params = {"local_folder": str(root), "batch_size": str(BATCH)}
+        source_of = lambda key: str(root / key)
+    else:
+        endpoint = request.getfixturevalue("moto_endpoint")
+        client = upload(endpoint, "kill-state-bucket", LogTree())
+
+        def publish(objects):
+            for key, data in objects.items():
+                client.put_object(Bucket="kill-state-bucket", Key=key, Body=data)
+        params = {"s3_bucket": "kill-state-bucket", "s3_endpoint_url": endpoint, "batch_size": str(BATCH)}
+        source_of = lambda key: "s3://kill-state-bucket/%s" % key
+    publish(tree.objects)
+    stdin = input_xml(params, tmp_path / "cp")
+    runs, kills, started = [], 0, time.time()
+    points = [(index, when) for index in range(1, 6) for when in ("before", "after")]
+    for phase, (index, when) in enumerate(points):
+        if phase:
+            day = LogTree()
+            add_day(day, folders, first + datetime.timedelta(days=5 + phase), 2, tag="p%d" % phase, beside=False)
+            tree.objects.update(day.objects)
+            tree.records.update(day.records)
+            tree.expected.update(day.expected)
+            publish(day.objects)
+        killed = subprocess.run([sys.executable, "-c", _KILL_AT_STATE_WRITE, str(REPO), str(index), when],
+                                input=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=script_env(),
+                                timeout=120)
+        assert killed.returncode in (-9, 0), killed.stderr
+        if killed.returncode == -9:
+            kills += 1
+        runs.append(parse_events(killed.stdout))
+        after = subprocess.run([sys.executable, str(SCRIPT)], input=stdin, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, env=script_env(), timeout=120)
+        assert after.returncode == 0, after.stderr
+        runs.append(parse_events(after.stdout))
+    duplicates = _check("%s, kill -9 at each rename of listing.json and compacted logs" % where, tree, runs, kills,
+                        source_of, record_property, started)
+    assert duplicates == 0
+    assert kills == len(points)  # every phase has those 5 renames
+    # What the logs hold at the end: the lines of the days still listed (the newest and 2 before).
+    folder = stanza_folder(str(tmp_path / "cp"), "cloudtrail_logs://test")
+    kept = []
+    for name in os.listdir(os.path.join(folder, "roots")):
+        with open(os.path.join(folder, "roots", name), "rb") as handle:
+            kept += [json.loads(line)["key"] for line in handle]
+    newest = first + datetime.timedelta(days=5 + len(points) - 1)
+    assert sorted(set(key.split("/")[-2] for key in kept)) == [
+        "%02d" % (newest - datetime.timedelta(days=n)).day for n in (2, 1, 0)]
+    assert len(kept) == len(set(kept)) == 4 * 2 * 3
+    assert not [name for name in os.listdir(folder) if name.endswith(".tmp")]

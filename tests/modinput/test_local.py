@@ -29,8 +29,12 @@ def test_local_folder_sends_every_record_once(tmp_path, folder, log_tree):
     assert sorted(line.split(": ")[1] for line in errors) == sorted(str(folder / key) for key in log_tree.bad)
     assert all("marked bad and skipped" in line for line in errors)
     skipped = [line for line in result.stderr.splitlines() if "skipped: " in line and "marked bad" not in line]
+    # Other services' folders beside CloudTrail/ (here CloudTrail-Digest/) are not even listed.
+    beside = set(key for key in log_tree.skipped if "/CloudTrail/" not in key)
+    assert beside and all("CloudTrail-Digest/" in key for key in beside)
     assert sorted(line.split(": ")[1] for line in skipped) == sorted(
-        str(folder / key) for key in log_tree.skipped)
+        str(folder / key) for key in log_tree.skipped - beside)
+    assert not [line for line in result.stderr.splitlines() if "CloudTrail-Digest/" in line]
     # A second run finds nothing new and reports nothing again.
     again = run_input({"local_folder": str(folder)}, tmp_path / "checkpoints")
     assert again.returncode == 0 and again.events() == [] and not again.lines("ERROR")

@@ -29,8 +29,10 @@ def validation_xml(params):
     {"s3_bucket": "my-trail-bucket", "aws_region": "eu-west-3", "aws_role_arn": "arn:aws:iam::123456789012:role/r",
      "s3_endpoint_url": "https://bucket.vpce-1a2b3c4d.s3.eu-west-3.vpce.amazonaws.com", "exclude_read_only": "1",
      "start_date": "2024-02-29", "max_events_per_run": "100000", "batch_size": "1000",
-     "aws_access_key_id": "AKIAIOSFODNN7EXAMPLE"},
+     "aws_access_key_id": "AKIAIOSFODNN7EXAMPLE", "lookback_days": "3"},
     {"local_folder": "/tmp", "exclude_read_only": "no"},
+    {"local_folder": "/tmp", "lookback_days": "0"},
+    {"s3_bucket": "my-trail-bucket", "lookback_days": " 3650 "},
 ])
 def test_valid_arguments(params):
     result = run_script(["--validate-arguments"], validation_xml(params))
@@ -52,6 +54,10 @@ def test_valid_arguments(params):
     ({"s3_bucket": "bucket", "exclude_read_only": "maybe"}, "exclude_read_only must be a boolean"),
     ({"s3_bucket": "bucket", "aws_access_key_id": "not a key"}, "aws_access_key_id"),
     ({"local_folder": "/tmp", "s3_prefix": "x/"}, "apply to s3_bucket only"),
+    ({"s3_bucket": "bucket", "lookback_days": "-1"}, "lookback_days must be a whole number of days from 0 to 3650"),
+    ({"s3_bucket": "bucket", "lookback_days": "two"}, "lookback_days must be a whole number of days from 0 to 3650"),
+    ({"s3_bucket": "bucket", "lookback_days": "1.5"}, "got '1.5'"),
+    ({"local_folder": "/tmp", "lookback_days": "3651"}, "(0 lists everything on every run), got '3651'"),
 ])
 def test_invalid_arguments(params, message):
     result = run_script(["--validate-arguments"], validation_xml(params))
@@ -59,6 +65,13 @@ def test_invalid_arguments(params, message):
     root = ElementTree.fromstring(result.stdout)
     assert root.tag == "error" and message in root.findtext("message")
 
+
+def test_lookback_days_default_and_value():
+    from splunk_app.modinput.scheme import validate
+    config, errors = validate({"s3_bucket": "bucket"})
+    assert not errors and config.lookback_days == 2
+    config, errors = validate({"s3_bucket": "bucket", "lookback_days": "0"})
+    assert not errors and config.lookback_days == 0
 
 
 def _conf(relative):
