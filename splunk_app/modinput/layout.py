@@ -84,7 +84,11 @@ def day_in_folder(region_folder, key):
     (at any depth below); None otherwise."""
     if not key.startswith(region_folder):
         return None
-    match = _DAY_PATH.match(key[len(region_folder):])
+    return date_of(_DAY_PATH.match(key[len(region_folder):]))
+
+
+def date_of(match):
+    """The date of a (yyyy)(mm)(dd) regex match; None for no match or an impossible date."""
     if match is None:
         return None
     try:

@@ -13,11 +13,12 @@ a local file's key is its path below the folder, with "/"), and read one object'
 ``requests`` counts what the listing cost: ListObjectsV2 requests (S3) or folders read (local).
 The listing module (listing.py) decides what to list; CloudTrail's layout is in layout.py.
 """
-import datetime
 import os
 import re
 import sys
 from collections import namedtuple
+
+from splunk_app.modinput import layout
 
 # key: the checkpoint key (path relative to the folder, or the S3 key); source: the event's source
 # field; size in bytes; date: the yyyy/mm/dd of the path, or None.
@@ -37,12 +38,7 @@ def path_date(key):
     found = None
     for match in _DATE.finditer(key):
         found = match
-    if found is None:
-        return None
-    try:
-        return datetime.date(int(found.group(1)), int(found.group(2)), int(found.group(3)))
-    except ValueError:
-        return None
+    return layout.date_of(found)
 
 
 def name_kind(key):
